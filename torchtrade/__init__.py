@@ -1,0 +1,1 @@
+"""torchtrade: TorchRL environments for live trading, and a local venue emulator."""
