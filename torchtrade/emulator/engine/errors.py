@@ -1,0 +1,49 @@
+"""Domain errors of the matching/margin engine.
+
+The engine speaks in venue-neutral *reasons*; each venue's wire layer maps a reason to that venue's
+own error code and HTTP status in one table (``emulator/venues/<venue>/errors.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why the engine refused a request. Values are stable identifiers used in the ledger."""
+
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    INVALID_PARAM = "invalid_param"
+    QTY_BELOW_MIN = "qty_below_min"
+    NOTIONAL_BELOW_MIN = "notional_below_min"
+    QTY_PRECISION = "qty_precision"
+    PRICE_PRECISION = "price_precision"
+    INSUFFICIENT_MARGIN = "insufficient_margin"
+    LEVERAGE_OUT_OF_RANGE = "leverage_out_of_range"
+    DUPLICATE_CLIENT_OID = "duplicate_client_oid"
+    ORDER_NOT_FOUND = "order_not_found"
+    ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+    NO_POSITION = "no_position"
+    REDUCE_ONLY_INCREASES = "reduce_only_increases"
+    POSITION_MODE_MISMATCH = "position_mode_mismatch"
+    MARGIN_MODE_MISMATCH = "margin_mode_mismatch"
+    HAS_POSITION_OR_ORDERS = "has_position_or_orders"
+    TRIGGER_PRICE_INVALID = "trigger_price_invalid"
+    POST_ONLY_WOULD_TAKE = "post_only_would_take"
+    UNKNOWN_ACCOUNT = "unknown_account"
+
+
+class EngineError(Exception):
+    """A request the engine refuses. Nothing in the engine's state changed when this is raised."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"EngineError({self.reason.value!r}, {self.message!r})"
+
+
+class OrderRejected(EngineError):
+    """An order (or trigger order) that the venue would reject at placement."""

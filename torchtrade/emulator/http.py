@@ -1,0 +1,212 @@
+"""The venue-independent HTTP layer: one wrapper around every venue route.
+
+Each request goes through the same steps, whatever the venue:
+
+1. the body is read; the engine is brought up to the clock's present (bars that closed since the
+   last request are replayed first, so a request always sees the venue as it is *now*);
+2. a fault rule may fire (:mod:`.faults`): answer 429/5xx, reset the connection, or hold the request;
+3. the venue handler runs (auth, parse, engine verb, serialise) under the emulator's lock;
+4. a ``drop_response`` fault resets the connection instead of answering;
+5. the request, its status and any fault are appended to the ledger (never a credential).
+
+A handler that raises anything unexpected yields the venue's generic error with HTTP 500 and a
+``internal_error`` ledger entry; the wire tests assert that bad input never gets there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .faults import FaultKind, FaultRule
+
+if TYPE_CHECKING:
+    from .runtime import Emulator
+
+logger = logging.getLogger(__name__)
+
+TRANSPORT_KEY = "torchtrade.transport"
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(slots=True)
+class CallContext:
+    """What a venue handler gets: the request, its raw body, the emulator and the fault in effect."""
+
+    request: Request
+    body: bytes
+    emulator: Emulator
+    fault: FaultRule | None = None
+    account: str | None = None  # set by the venue's auth once the caller is known
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fill_ratio(self) -> float | None:
+        if self.fault is not None and self.fault.kind is FaultKind.PARTIAL_FILL:
+            return self.fault.fill_ratio
+        return None
+
+    @property
+    def stale_read(self) -> bool:
+        return self.fault is not None and self.fault.kind is FaultKind.STALE_POSITION
+
+
+Handler = Callable[[CallContext], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """One venue endpoint. ``name`` is what fault rules and the request log call it."""
+
+    name: str
+    method: str
+    path: str
+    handler: Handler
+    places_order: bool = False
+    reads_position: bool = False
+
+
+class VenueWire(Protocol):
+    """What the HTTP layer needs from a venue's wire module."""
+
+    name: str
+
+    def rate_limited(self, rule: FaultRule) -> Response: ...
+
+    def server_error(self, rule: FaultRule) -> Response: ...
+
+    def internal_error(self) -> Response: ...
+
+
+async def abort_connection(request: Request) -> None:
+    """Reset the client's TCP connection (RST, not FIN): what a crashed proxy or a dropped link does."""
+    transport = request.scope.get("state", {}).get(TRANSPORT_KEY)
+    if transport is None:  # pragma: no cover - only under a server without our protocol classes
+        raise RuntimeError("connection reset needs the emulator's uvicorn protocol classes")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # SO_LINGER with a zero timeout makes close() send RST: the client sees "connection reset".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let uvicorn notice the disconnect before the app returns, so it does not try to answer.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        path = request.url.path
+        fault = emulator.faults.draw(
+            spec.name, path, places_order=spec.places_order, reads_position=spec.reads_position
+        )
+        if fault is not None:
+            emulator.ledger.append(
+                "fault",
+                emulator.clock.now_ms(),
+                venue=wire.name,
+                route=spec.name,
+                path=path,
+                fault=fault.kind,
+                rule_id=fault.id,
+            )
+            if fault.kind is FaultKind.RATE_LIMIT:
+                return _logged(emulator, wire, spec, request, wire.rate_limited(fault), None, fault)
+            if fault.kind is FaultKind.SERVER_ERROR:
+                return _logged(emulator, wire, spec, request, wire.server_error(fault), None, fault)
+            if fault.kind is FaultKind.CONNECTION_RESET:
+                _log_request(emulator, wire, spec, request, 0, None, fault)
+                await abort_connection(request)
+                return Response(status_code=204)  # never sent: the connection is gone
+            if fault.kind is FaultKind.TIMEOUT:
+                await asyncio.sleep(fault.delay_s)
+        ctx = CallContext(request=request, body=body, emulator=emulator, fault=fault)
+        try:
+            with emulator.lock:
+                emulator.sync()
+                response = spec.handler(ctx)
+        except Exception:
+            logger.exception("unexpected error in %s %s", wire.name, spec.name)
+            emulator.ledger.append(
+                "internal_error", emulator.clock.now_ms(), venue=wire.name, route=spec.name, path=path
+            )
+            response = wire.internal_error()
+        if fault is not None and fault.kind is FaultKind.DROP_RESPONSE:
+            _log_request(emulator, wire, spec, request, 0, ctx.account, fault)
+            await abort_connection(request)
+            return response
+        return _logged(emulator, wire, spec, request, response, ctx.account, fault)
+
+    return Route(spec.path, endpoint, methods=[spec.method], name=f"{wire.name}.{spec.name}")
+
+
+def _logged(
+    emulator: Emulator,
+    wire: VenueWire,
+    spec: RouteSpec,
+    request: Request,
+    response: Response,
+    account: str | None,
+    fault: FaultRule | None,
+) -> Response:
+    _log_request(emulator, wire, spec, request, response.status_code, account, fault)
+    return response
+
+
+def _log_request(
+    emulator: Emulator,
+    wire: VenueWire,
+    spec: RouteSpec,
+    request: Request,
+    status: int,
+    account: str | None,
+    fault: FaultRule | None,
+) -> None:
+    # Only the route, never headers or the body: they carry keys and signatures.
+    emulator.ledger.append(
+        "request",
+        emulator.clock.now_ms(),
+        venue=wire.name,
+        route=spec.name,
+        method=request.method,
+        path=request.url.path,
+        status=status,
+        account=account,
+        fault=fault.kind if fault else None,
+    )
+
+
+# --------------------------------------------------------------------------- uvicorn protocol hooks
+# A connection reset needs the TCP transport, which ASGI does not expose. uvicorn copies its
+# ``app_state`` into every request's ``scope["state"]``; giving each connection its own copy that
+# holds the transport is the least invasive way to reach it.
+
+
+class ResettableHttpToolsProtocol(HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+        super().connection_made(transport)
+
+
+class ResettableH11Protocol(H11Protocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+        super().connection_made(transport)
