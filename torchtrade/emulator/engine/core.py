@@ -489,7 +489,10 @@ class Engine:
             updated_ms=self._now,
             take_profit=req.take_profit,
             stop_loss=req.stop_loss,
+            take_profit_limit=req.take_profit_limit,
+            stop_loss_limit=req.stop_loss_limit,
             trigger_id=trigger_id,
+            meta=dict(req.meta or {}),
         )
         if not order.client_oid:
             # Venues generate a client id when none is given; the order id is unique, so reuse it.
@@ -569,6 +572,7 @@ class Engine:
 
     def _cancel(self, acct: Account, order: Order, why: str) -> None:
         order.status = OrderStatus.CANCELED
+        order.cancel_reason = why
         order.frozen_margin = ZERO
         acct.working.pop(order.id, None)
         order.updated_ms = self._now
@@ -722,6 +726,8 @@ class Engine:
             updated_ms=self._now,
             take_profit=req.take_profit,
             stop_loss=req.stop_loss,
+            meta=dict(req.meta or {}),
+            hedge=acct.position_mode is PositionMode.HEDGE,
         )
         if not trig.client_oid:
             trig.client_oid = trig.id
@@ -1098,9 +1104,9 @@ class Engine:
 
     def _attach_presets(self, acct: Account, order: Order, side: PositionSide) -> None:
         """An order's preset TP/SL become the position's TP/SL once it has opened (replacing older ones)."""
-        for kind, price in (
-            (TriggerKind.POS_PROFIT, order.take_profit),
-            (TriggerKind.POS_LOSS, order.stop_loss),
+        for kind, price, limit_price in (
+            (TriggerKind.POS_PROFIT, order.take_profit, order.take_profit_limit),
+            (TriggerKind.POS_LOSS, order.stop_loss, order.stop_loss_limit),
         ):
             if price is None:
                 continue
@@ -1118,12 +1124,14 @@ class Engine:
                 direction=Direction.RISE if rises else Direction.FALL,
                 side=side.closing_side,
                 qty=None,
-                execute_price=None,
+                execute_price=limit_price,
                 pos_side=side,
                 reduce_only=True,
                 margin_mode=order.margin_mode,
                 created_ms=self._now,
                 updated_ms=self._now,
+                parent_order_id=order.id,
+                hedge=acct.position_mode is PositionMode.HEDGE,
             )
             trig.client_oid = trig.id
             acct.triggers[trig.id] = trig

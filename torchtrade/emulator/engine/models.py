@@ -52,11 +52,15 @@ class Order:
     realized_pnl: Decimal = ZERO
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
+    take_profit_limit: Decimal | None = None
+    stop_loss_limit: Decimal | None = None
     frozen_margin: Decimal = ZERO  # margin reserved while the order rests
     trigger_id: str | None = None  # the trigger order that placed it
     # What the fill did to the position, for venues that report it ("open"/"close" legs).
     opened_qty: Decimal = ZERO
     closed_qty: Decimal = ZERO
+    cancel_reason: str = ""  # why a canceled order was canceled ("user", "ioc_not_marketable", ...)
+    meta: dict[str, str] = field(default_factory=dict)  # venue labels, never read by the engine
 
     @property
     def remaining_qty(self) -> Decimal:
@@ -91,6 +95,9 @@ class TriggerOrder:
     stop_loss: Decimal | None = None
     order_id: str | None = None  # the order it placed when fired
     fail_reason: str | None = None
+    parent_order_id: str | None = None  # the order whose preset TP/SL created it
+    hedge: bool = False  # placed while the account was in hedge mode
+    meta: dict[str, str] = field(default_factory=dict)  # venue labels, never read by the engine
 
 
 @dataclass(slots=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -139,7 +140,9 @@ class OrderRequest:
         reduce_only: the order may only shrink the position (in hedge mode: a "close" order).
         margin_mode: the margin mode the order asks for; ``None`` = the symbol's current setting.
         take_profit / stop_loss: preset position TP/SL, created when the order fills.
+        take_profit_limit / stop_loss_limit: limit price of those TP/SL orders (None: market).
         fill_ratio: fault injection only: fill this fraction now, the rest on the next bar.
+        meta: venue-specific labels the engine keeps but never reads (e.g. a trigger-price type).
     """
 
     symbol: str
@@ -154,8 +157,12 @@ class OrderRequest:
     client_oid: str | None = None
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
+    meta: Mapping[str, str] | None = None
+    take_profit_limit: Decimal | None = None
+    stop_loss_limit: Decimal | None = None
     source: OrderSource = OrderSource.API
     fill_ratio: Decimal | None = None
+    meta: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,3 +187,4 @@ class TriggerRequest:
     client_oid: str | None = None
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
+    meta: Mapping[str, str] | None = None

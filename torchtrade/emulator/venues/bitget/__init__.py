@@ -1,1 +1,102 @@
+"""The Bitget V2 USDT-M futures venue (classic account, demo trading accepted).
 
+Default credentials (printed by ``torchtrade emulator serve``): API key ``emulator-key``, secret
+``emulator-secret``, passphrase ``emulator-passphrase``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+
+from ...engine import Instrument
+from ...faults import FaultRule
+from ..base import Credentials
+from . import errors, wire
+from .instruments import spec_for
+from .routes import BitgetRoutes, bitget_error
+
+if TYPE_CHECKING:
+    from ...http import RouteSpec
+    from ...runtime import Emulator
+
+_UNIFIED = re.compile(r"^([A-Z0-9]+)/([A-Z0-9]+):([A-Z0-9]+)$")
+_ID = re.compile(r"^([A-Z0-9]+?)(USDT)$")
+
+DEFAULT_CREDENTIALS = Credentials(
+    api_key="emulator-key", api_secret="emulator-secret", passphrase="emulator-passphrase"
+)
+
+
+class BitgetWire:
+    name = "bitget"
+
+    def rate_limited(self, rule: FaultRule) -> Response:
+        import time
+
+        response = bitget_error(errors.RATE_LIMITED, int(time.time() * 1000))
+        # Bitget reports the remaining per-second allowance in x-mbx-used-remain-limit (API FAQ);
+        # Retry-After is the standard hint clients honour.
+        response.headers["Retry-After"] = f"{rule.retry_after_s:g}"
+        response.headers["x-mbx-used-remain-limit"] = "0"
+        return response
+
+    def server_error(self, rule: FaultRule) -> Response:
+        # What a load balancer in front of the venue answers: an HTML page, not venue JSON.
+        reason = {
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Temporarily Unavailable",
+            504: "Gateway Time-out",
+        }.get(rule.status, "Server Error")
+        title = f"{rule.status} {reason}"
+        body = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+        return Response(body, status_code=rule.status, media_type="text/html")
+
+    def internal_error(self) -> Response:
+        import time
+
+        return bitget_error(errors.INTERNAL, int(time.time() * 1000))
+
+    def not_found(self, path: str) -> Response:
+        import time
+
+        return bitget_error(errors.NOT_FOUND, int(time.time() * 1000))
+
+
+class BitgetVenue:
+    name = "bitget"
+    default_symbol = "BTC/USDT:USDT"
+    default_credentials = DEFAULT_CREDENTIALS
+    wire = BitgetWire()
+
+    def parse_symbol(self, symbol: str) -> tuple[str, str, str, str]:
+        text = symbol.strip().upper()
+        m = _UNIFIED.match(text)
+        if m:
+            base, quote, settle = m.groups()
+        else:
+            m = _ID.match(text)
+            if not m:
+                raise ValueError(
+                    f"symbol {symbol!r}: expected a USDT-margined perpetual such as BTC/USDT:USDT or BTCUSDT"
+                )
+            base, quote = m.groups()
+            settle = quote
+        if quote != "USDT" or settle != "USDT":
+            raise ValueError(f"symbol {symbol!r}: the Bitget emulator lists USDT-margined perpetuals only")
+        return f"{base}{quote}", base, quote, settle
+
+    def instrument(self, market_id: str, base: str, quote: str, settle: str, price: Decimal) -> Instrument:
+        return spec_for(market_id, price).build(market_id, base, quote, settle)
+
+    def routes(self, emulator: Emulator) -> list[RouteSpec]:
+        return BitgetRoutes(emulator).specs()
+
+
+VENUE = BitgetVenue()
+
+__all__ = ["DEFAULT_CREDENTIALS", "VENUE", "BitgetVenue", "BitgetWire", "wire"]
