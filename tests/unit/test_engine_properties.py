@@ -68,6 +68,8 @@ def check_books(eng: Engine) -> None:
                 acct.realized_pnl.get(coin, D(0)) - acct.fees.get(coin, D(0)) - acct.funding.get(coin, D(0))
             )
             assert change == expected, (acct.id, change, expected)
+            journal = sum((b.amount - b.fee for b in acct.bills if b.coin == coin), D(0))
+            assert journal == wallet, (acct.id, journal, wallet)
         for pos in acct.positions.values():
             assert pos.qty > 0
         for order in acct.working.values():

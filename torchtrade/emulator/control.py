@@ -15,12 +15,14 @@ for Python callers, such as an env whose clock drives a standalone ``torchtrade 
 ``GET  /_emulator/orders``   every order and trigger order of ``?account=`` (default ``main``)
 ``GET  /_emulator/positions``, ``/fills``, ``/balances``   the same for positions, fills, balances
 ``GET/POST/DELETE /_emulator/faults``   list, add (a :class:`~.faults.FaultRule` as JSON), clear
+``POST /_emulator/settle``   return once requests held by a ``timeout`` fault have executed
 ``POST /_emulator/accounts`` ``{"api_key", "api_secret", "passphrase", "account", "balances"}``
 =========================  ====================================================================
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from decimal import Decimal, InvalidOperation
@@ -215,6 +217,14 @@ def control_routes(emulator: Emulator) -> list[Route]:
         emulator.add_account(creds, {k: _decimal(v, k) for k, v in bal.items()} if bal else None)
         return {"account": creds.account}
 
+    async def settle(request: Request) -> Response:
+        """Wait until no request is held by a ``timeout`` fault (they execute once released)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while emulator.held_requests and loop.time() < deadline:
+            await asyncio.sleep(0.002)
+        return JSONResponse({"held": emulator.held_requests})
+
     r = [
         ("/status", status, ["GET"]),
         ("/reset", reset, ["POST"]),
@@ -227,7 +237,8 @@ def control_routes(emulator: Emulator) -> list[Route]:
         ("/faults", faults, ["GET", "POST", "DELETE"]),
         ("/accounts", accounts, ["POST"]),
     ]
-    return [Route(PREFIX + path, handler(fn), methods=methods) for path, fn, methods in r]
+    routes = [Route(PREFIX + path, handler(fn), methods=methods) for path, fn, methods in r]
+    return [*routes, Route(PREFIX + "/settle", settle, methods=["POST"])]
 
 
 class ControlClient:
@@ -281,6 +292,10 @@ class ControlClient:
 
     def balances(self, account: str = "main") -> list[dict[str, Any]]:
         return self._call("GET", "/balances", params={"account": account})
+
+    def settle(self) -> dict[str, Any]:
+        """Return once every request held by a ``timeout`` fault has executed."""
+        return self._call("POST", "/settle")
 
     def add_fault(self, kind: str, route: str = "*", **fields: Any) -> dict[str, Any]:
         return self._call("POST", "/faults", {"kind": kind, "route": route, **fields})

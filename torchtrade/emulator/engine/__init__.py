@@ -4,7 +4,7 @@ from .core import BalanceView, Engine, EngineConfig, PositionView, PriceSource
 from .errors import EngineError, OrderRejected, Reason
 from .instruments import Instrument
 from .ledger import Ledger
-from .models import Account, Fill, Order, Position, TriggerOrder
+from .models import Account, Bill, Fill, Order, Position, TriggerOrder
 from .pricing import PriceModel
 from .types import (
     Direction,
@@ -25,6 +25,7 @@ from .types import (
 __all__ = [
     "Account",
     "BalanceView",
+    "Bill",
     "Direction",
     "Engine",
     "EngineConfig",

@@ -27,7 +27,7 @@ from .instruments import Instrument
 from .intrabar import BarEvent, BarPath, EventType
 from .ledger import Ledger
 from .margin import cross_liquidation_price, isolated_liquidation_price
-from .models import Account, Fill, Order, Position, SymbolSettings, TriggerOrder
+from .models import Account, Bill, Fill, Order, Position, SymbolSettings, TriggerOrder
 from .pricing import PriceModel
 from .types import (
     Direction,
@@ -255,6 +255,7 @@ class Engine:
         amount = Decimal(amount)
         acct.wallet[coin] = acct.wallet.get(coin, ZERO) + amount
         acct.deposits[coin] = acct.deposits.get(coin, ZERO) + amount
+        self._bill(acct, coin, "deposit", amount, ZERO)
         self.ledger.append("deposit", self._now, account=account_id, coin=coin, amount=amount)
         self._refresh_liquidation(acct)
 
@@ -1042,6 +1043,8 @@ class Engine:
             self._log_position(event, pos)
         acct.wallet[coin] = acct.wallet.get(coin, ZERO) - fee
         acct.fees[coin] = acct.fees.get(coin, ZERO) + fee
+        kind = "close" if close_qty > 0 else "open"
+        self._bill(acct, coin, kind, pnl, fee, order.symbol, closed_side if close_qty > 0 else touched_side)
 
         order.filled_qty += qty
         order.filled_value += price * qty
@@ -1200,6 +1203,32 @@ class Engine:
             self._active[symbol].discard(acct.id)
         self._bands.pop((acct.id, symbol), None)
 
+    def _bill(
+        self,
+        acct: Account,
+        coin: str,
+        kind: str,
+        amount: Decimal,
+        fee: Decimal,
+        symbol: str = "",
+        pos_side: PositionSide | None = None,
+    ) -> None:
+        """Journal one wallet change (already applied): what venues serve as the account's bills."""
+        acct.bills.append(
+            Bill(
+                id=self._new_id(),
+                account=acct.id,
+                coin=coin,
+                kind=kind,
+                amount=amount,
+                fee=fee,
+                balance=acct.wallet.get(coin, ZERO),
+                t_ms=self._now,
+                symbol=symbol,
+                pos_side=pos_side,
+            )
+        )
+
     def _new_id(self) -> str:
         # 19-digit numeric ids, like the venues' own; deterministic for a given sequence of calls.
         return str(1_200_000_000_000_000_000 + next(self._ids))
@@ -1344,6 +1373,7 @@ class Engine:
         if liq_fee > 0:
             acct.wallet[coin] -= liq_fee
             acct.fees[coin] = acct.fees.get(coin, ZERO) + liq_fee
+            self._bill(acct, coin, "liquidation", ZERO, liq_fee, first.symbol, first.side)
         self.ledger.append(
             "liquidation",
             self._now,
@@ -1535,6 +1565,7 @@ class Engine:
                 coin = inst.settle
                 acct.wallet[coin] = acct.wallet.get(coin, ZERO) - payment
                 acct.funding[coin] = acct.funding.get(coin, ZERO) + payment
+                self._bill(acct, coin, "funding", -payment, ZERO, pos.symbol, pos.side)
                 pos.funding += payment
                 changed = True
                 self.ledger.append(

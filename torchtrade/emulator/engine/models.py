@@ -122,6 +122,26 @@ class Fill:
 
 
 @dataclass(slots=True, kw_only=True)
+class Bill:
+    """One change of an account's wallet: ``amount`` (PnL, funding, deposit) plus ``-fee``.
+
+    ``kind`` is one of ``deposit``, ``open``, ``close``, ``funding``, ``liquidation``; the wallet after
+    the change is ``balance``. Summing ``amount - fee`` over an account's bills gives its wallet.
+    """
+
+    id: str
+    account: str
+    coin: str
+    kind: str
+    amount: Decimal
+    fee: Decimal
+    balance: Decimal
+    t_ms: int
+    symbol: str = ""
+    pos_side: PositionSide | None = None
+
+
+@dataclass(slots=True, kw_only=True)
 class Position:
     account: str
     symbol: str
@@ -182,6 +202,7 @@ class Account:
     live: dict[str, TriggerOrder] = field(default_factory=dict)  # live trigger orders
     client_oids: dict[str, str] = field(default_factory=dict)  # client oid -> order or trigger id
     fills: list[Fill] = field(default_factory=list)
+    bills: list[Bill] = field(default_factory=list)
     closed_positions: list[Position] = field(default_factory=list)
     # Running totals for the accounting identity
     #   wallet - initial wallet == realized_pnl - fees - funding   (per coin)

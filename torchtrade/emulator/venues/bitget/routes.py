@@ -286,12 +286,14 @@ class BitgetRoutes:
         now = self.emu.engine.now_ms
         period = Period.parse(unified)
         series = self.emu.series[inst.symbol]
+        # endTime is exclusive: [startTime, endTime) holds exactly `limit` candles when ccxt asks for
+        # `since + limit × timeframe`, and the candle still forming at `now` counts as before it.
+        upper = None if end is None else end - 1
         try:
             if which == "history-candles":
                 # The history endpoint holds finished candles only.
-                upper = period.floor(now) - 1 if end is None else min(end, period.floor(now) - 1)
-            else:
-                upper = end
+                last_finished = period.floor(now) - 1
+                upper = last_finished if upper is None else min(upper, last_finished)
             candles = series.candles(period, now, start_ms=start, end_ms=upper, limit=limit)
         except ValueError as e:
             raise errors.bad_param("granularity", str(e)) from None
@@ -1148,3 +1150,38 @@ class BitgetRoutes:
     @endpoint("fill_history", "GET", "/api/v2/mix/order/fill-history")
     def fill_history(self, ctx: CallContext) -> Response:
         return self._fills(ctx)
+
+    @endpoint("bills", "GET", "/api/v2/mix/account/bill")
+    def bills(self, ctx: CallContext) -> Response:
+        p = self._query(
+            ctx,
+            {
+                "productType",
+                "coin",
+                "symbol",
+                "businessType",
+                "onlyFunding",
+                "startTime",
+                "endTime",
+                "limit",
+                "idLessThan",
+            },
+        )
+        product_type = self._product_type(p)
+        inst = self._instrument(p, product_type, required=False)
+        coin = p.str("coin", max_len=16)
+        business = p.str("businessType", max_len=40)
+        p.str("onlyFunding", max_len=8)
+        acct = self._account(ctx)
+        rows = [
+            wire.bill_row(b)
+            for b in acct.bills
+            if (inst is None or b.symbol == inst.symbol) and (coin is None or b.coin == coin.upper())
+        ]
+        if business is not None:
+            rows = [r for r in rows if r["businessType"] == business]
+        page = self._page(rows, p, key=lambda r: int(r["cTime"]), id_of=lambda r: r["billId"])
+        p.finish()
+        if product_type != wire.SERVED_PRODUCT_TYPE:
+            page = []
+        return self._ok({"bills": page, "endId": page[-1]["billId"] if page else None})

@@ -13,6 +13,7 @@ from typing import Any
 from ...engine import (
     Account,
     BalanceView,
+    Bill,
     Fill,
     Instrument,
     MarginMode,
@@ -405,4 +406,27 @@ def balance_row(bal: BalanceView, btc_price: Decimal | None) -> dict[str, Any]:
         "crossedUnrealizedPL": fmt(bal.upnl_cross),
         "isolatedUnrealizedPL": fmt(bal.upnl_isolated),
         "assetMode": "single",
+    }
+
+
+def bill_row(bill: Bill) -> dict[str, Any]:
+    """An account bill (``GET /api/v2/mix/account/bill``): the wallet changed by ``amount + fee``."""
+    side = bill.pos_side.value if bill.pos_side is not None else ""
+    business = {
+        "deposit": "trans_from_exchange",
+        "open": f"open_{side}",
+        "close": f"close_{side}",
+        "funding": "contract_settle_fee",
+        "liquidation": f"burst_{side}_loss_query",
+    }[bill.kind]
+    return {
+        "billId": bill.id,
+        "symbol": bill.symbol,
+        "amount": fmt(bill.amount),
+        "fee": fmt(-bill.fee),
+        "feeByCoupon": "",
+        "businessType": business,
+        "coin": bill.coin,
+        "balance": fmt(bill.balance),
+        "cTime": str(bill.t_ms),
     }
