@@ -169,8 +169,7 @@ def _fields(config: EmulatorConfig | None) -> dict[str, Any]:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
 
 
-def serve_forever(emulator: Emulator, host: str, port: int, log_level: str = "warning") -> None:
-    """Serve in the foreground until interrupted (what the CLI runs)."""
-    sock = bind_socket(host, port)
+def serve_forever(emulator: Emulator, sock: socket.socket, log_level: str = "warning") -> None:
+    """Serve on a bound socket (see :func:`bind_socket`) in the foreground until interrupted."""
     server = uvicorn.Server(uvicorn_config(emulator, log_level))
     server.run(sockets=[sock])

@@ -297,18 +297,24 @@ class BitgetRoutes:
             candles = series.candles(period, now, start_ms=start, end_ms=upper, limit=limit)
         except ValueError as e:
             raise errors.bad_param("granularity", str(e)) from None
-        rows = [
-            [
-                str(c.t),
-                wire.fmt(c.open),
-                wire.fmt(c.high),
-                wire.fmt(c.low),
-                wire.fmt(c.close),
-                wire.fmt(c.volume),
-                wire.fmt(c.quote_volume, 6),
-            ]
-            for c in candles
-        ]
+        # A finished candle never changes: its row is formatted once per run.
+        cache = self.emu.wire_cache.setdefault("candle_rows", {}).setdefault((inst.symbol, unified), {})
+        rows = []
+        for c in candles:
+            row = cache.get(c.t)
+            if row is None:
+                row = [
+                    str(c.t),
+                    wire.fmt(c.open),
+                    wire.fmt(c.high),
+                    wire.fmt(c.low),
+                    wire.fmt(c.close),
+                    wire.fmt(c.volume),
+                    wire.fmt(c.quote_volume, 6),
+                ]
+                if period.next(c.t) <= now:
+                    cache[c.t] = row
+            rows.append(row)
         return self._ok(rows)
 
     @endpoint("candles", "GET", "/api/v2/mix/market/candles", private=False)

@@ -87,15 +87,26 @@ PLAN_STATUS = {
 }
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 19)}
+
+
 def fmt(value: Decimal | int | None, places: int = 8) -> str:
-    """A venue number: plain notation (never ``1E+1``), at most ``places`` decimals, no trailing zeros."""
+    """A venue number: plain notation (never ``1E+1``), at most ``places`` decimals, no trailing zeros.
+
+    Hot path (every number of every candle row): ``str()`` is already plain for the values we hold,
+    so the general ``format``/``quantize`` route runs only when it is not.
+    """
     if value is None:
         return ""
     if isinstance(value, int):
         return str(value)
-    q = value.quantize(Decimal(1).scaleb(-places)) if value.as_tuple().exponent < -places else value  # type: ignore[operator]
-    text = format(q, "f")
-    if "." in text:
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
+    dot = text.find(".")
+    if dot >= 0:
+        if len(text) - dot - 1 > places:
+            text = format(value.quantize(_QUANTUM[places]), "f")
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
