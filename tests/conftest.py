@@ -9,9 +9,14 @@ from pathlib import Path
 import ccxt
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from torchtrade.data import DEFAULT_DATA, bundled
 from torchtrade.emulator.clients import ccxt_client
+
+# Property tests draw the same examples on every run (and in CI): a failure is reproducible as is.
+settings.register_profile("torchtrade", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("torchtrade")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BTC = "BTC/USDT:USDT"

@@ -60,9 +60,26 @@ def test_a_port_in_use(capsys):
 def test_standalone_server_serves_ccxt_and_never_prints_a_given_secret():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "torchtrade.cli", "emulator", "serve", "--port", str(port),
-         "--start", "now", "--api-key", "my-key", "--api-secret", "TOP-SECRET-VALUE", "--passphrase", "my-pass"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "torchtrade.cli",
+            "emulator",
+            "serve",
+            "--port",
+            str(port),
+            "--start",
+            "now",
+            "--api-key",
+            "my-key",
+            "--api-secret",
+            "TOP-SECRET-VALUE",
+            "--passphrase",
+            "my-pass",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         banner = [proc.stdout.readline() for _ in range(8)]  # type: ignore[union-attr]
