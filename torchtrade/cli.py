@@ -147,6 +147,19 @@ def _tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo, summary_lines
+
+    if args.steps < 1:
+        raise CliError(f"--steps {args.steps}: must be >= 1")
+    print("torchtrade demo: the Bitget SLTP env on an embedded emulator (no keys, no network)")
+    result = run_demo(steps=args.steps, out_dir=args.out, plot=not args.no_plot, progress=not args.quiet)
+    print("\n".join(summary_lines(result)))
+    if result.plot is not None:
+        print(f"equity and drawdown plot: {result.plot.resolve()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="torchtrade", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -198,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     tour = emu.add_parser("tour", help="a short scripted ccxt session against an embedded emulator")
     tour.set_defaults(func=_tour)
+
+    demo = sub.add_parser("demo", help="run the Bitget SLTP env on an embedded emulator")
+    demo.add_argument("--steps", type=int, default=400, help="env steps (1-minute bars), default 400")
+    demo.add_argument(
+        "--out", default="torchtrade-demo", help="where the plot goes (default ./torchtrade-demo)"
+    )
+    demo.add_argument("--no-plot", action="store_true", help="skip the equity/drawdown plot")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=_demo)
     return parser
 
 

@@ -10,19 +10,8 @@ from typing import Any
 
 import ccxt
 
+from ..ccxt_util import point_ccxt
 from .venues.base import Credentials, load_venue
-
-
-def point_ccxt(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
-    """Send every API group of a ccxt exchange to ``base_url`` (e.g. ``http://127.0.0.1:8765``)."""
-    base = base_url.rstrip("/")
-    api = exchange.urls["api"]
-    if isinstance(api, dict):
-        for key in api:
-            api[key] = base
-    else:
-        exchange.urls["api"] = base
-    return exchange
 
 
 def ccxt_client(

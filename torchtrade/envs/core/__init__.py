@@ -1,0 +1,1 @@
+"""The venue-agnostic core of the live envs."""

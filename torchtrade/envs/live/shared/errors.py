@@ -1,0 +1,89 @@
+"""The one place where ccxt's exceptions become torchtrade's (see :mod:`torchtrade.errors`).
+
+ccxt's classes say what failed; ours say what to do next: retry (:class:`TransientVenueError`,
+:class:`RateLimited`), report and go on (:class:`OrderRejected`), or stop (:class:`AuthError`).
+Every translation keeps the venue's code and chains the original (``raise ... from e``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ccxt
+
+from ....errors import (
+    AuthError,
+    InsufficientMargin,
+    OrderRejected,
+    RateLimited,
+    TransientVenueError,
+    VenueError,
+)
+
+_CODE = re.compile(r'"code"\s*:\s*"?([0-9A-Za-z_-]+)"?')
+
+
+def venue_code(err: BaseException) -> str | None:
+    """The venue's own error code inside a ccxt message (``bitget {"code":"40762",...}``)."""
+    m = _CODE.search(str(err))
+    return m.group(1) if m else None
+
+
+def _retry_after(exchange: Any) -> float | None:
+    headers = getattr(exchange, "last_response_headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def translate_errors(exchange: Any, venue: str, op: str, *, order: bool = False) -> Iterator[None]:
+    """Run a ccxt call, re-raising its failure as a torchtrade error.
+
+    Args:
+        exchange: the ccxt exchange (its last response headers carry the 429 retry hint).
+        venue: venue name, for messages.
+        op: what is being done (``"create_order"``), for messages and logs.
+        order: the call places an order: a venue refusal is then an :class:`OrderRejected`.
+    """
+    try:
+        yield
+    except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as e:
+        raise RateLimited(
+            f"{venue} {op}: rate limited",
+            retry_after=_retry_after(exchange),
+            venue=venue,
+            op=op,
+            code=venue_code(e),
+        ) from e
+    except ccxt.NetworkError as e:  # timeouts, resets, 5xx, maintenance, nonce/clock trouble
+        raise TransientVenueError(
+            f"{venue} {op}: {type(e).__name__}", venue=venue, op=op, code=venue_code(e)
+        ) from e
+    except ccxt.AuthenticationError as e:
+        raise AuthError(
+            f"{venue} {op}: authentication failed ({type(e).__name__})",
+            venue=venue,
+            op=op,
+            code=venue_code(e),
+        ) from e
+    except ccxt.InsufficientFunds as e:
+        raise InsufficientMargin(
+            f"{venue} {op}: insufficient margin", venue=venue, op=op, code=venue_code(e)
+        ) from e
+    except ccxt.ExchangeError as e:
+        cls = OrderRejected if order else VenueError
+        raise cls(f"{venue} {op}: {_reason(e)}", venue=venue, op=op, code=venue_code(e)) from e
+    except ccxt.BaseError as e:
+        raise TransientVenueError(f"{venue} {op}: {type(e).__name__}", venue=venue, op=op) from e
+
+
+def _reason(err: BaseException) -> str:
+    """The venue's message without the URL (which could carry query parameters)."""
+    m = re.search(r'"msg"\s*:\s*"([^"]*)"', str(err))
+    return m.group(1) if m else type(err).__name__
