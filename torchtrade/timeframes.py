@@ -35,7 +35,7 @@ _ALIASES = {
     "day": TimeFrameUnit.DAY,
     "days": TimeFrameUnit.DAY,
 }
-_PATTERN = re.compile(r"^\s*(\d+)\s*([A-Za-z]+)\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]+)\s*([A-Za-z]+)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,15 @@ class TimeFrame:
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
             raise ValueError(f"TimeFrame amount must be a positive integer, got {self.amount!r}")
-        object.__setattr__(self, "unit", TimeFrameUnit(self.unit))
+        unit = TimeFrameUnit(self.unit)
+        amount = self.amount
+        # One spelling per duration: 60min is 1h and 24h is 1d (equal, same key, a ccxt timeframe).
+        if unit is TimeFrameUnit.MINUTE and amount % 60 == 0:
+            unit, amount = TimeFrameUnit.HOUR, amount // 60
+        if unit is TimeFrameUnit.HOUR and amount % 24 == 0:
+            unit, amount = TimeFrameUnit.DAY, amount // 24
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "amount", amount)
 
     @classmethod
     def parse(cls, value: str | TimeFrame) -> TimeFrame:

@@ -176,13 +176,13 @@ class TestObservationTruth:
         with pytest.raises(ValueError, match="5min"):
             feed.candles(P("5min"))  # the base is not observed
 
-    def test_recent_endpoint_with_its_forming_candle(self, emulator, exchange):
+    def test_recent_endpoint_and_a_present_inside_a_bar(self, emulator, exchange):
         """As on the real venue: the client's clock is the venue's, and the present is mid-bar.
 
-        ccxt then picks Bitget's recent endpoint and asks for ``[since, now)``, which holds the
-        forming candle: it must be dropped, and it must not crowd out the oldest bar asked for.
-        (The emulator's manual clock runs apart from the wall clock, so the client reads the
-        emulator's present instead: the only change to the client, and to its clock only.)
+        ccxt then picks Bitget's recent endpoint (whose answers can hold the forming candle)
+        instead of the history endpoint it uses for replayed 2022 dates. The emulator's manual
+        clock runs apart from the wall clock, so the client reads the emulator's present instead:
+        the only change to the client, and to its clock only.
         """
         frame = bundled_frame()
         start = int(ms_of(frame.index[:1])[0]) + 500 * FILE_BAR_MS + 17_345
@@ -271,8 +271,9 @@ class TestRequests:
 
 class TestRobustness:
     def test_duplicated_reordered_and_stale_candles_and_failed_requests(self, emulator, exchange):
-        """The venue's real answers, perturbed: reversed, every candle twice, an old candle mixed in;
-        and every third request fails after reaching the venue (the feed must stay as it was)."""
+        """The venue's real answers, perturbed: reversed, every candle twice, an old candle and the
+        forming candle mixed in; and every third request fails after reaching the venue (the feed
+        must stay as it was)."""
         calls = 0
 
         def perturbed(symbol, timeframe, since=None, limit=None, params=None):
@@ -281,8 +282,11 @@ class TestRobustness:
             rows = exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
             if calls > 1 and calls % 3 == 0:
                 raise ccxt.NetworkError("connection reset (test)")
-            old = exchange.fetch_ohlcv(symbol, timeframe, since=since - 10 * 60_000, limit=1)
-            return [*reversed(rows), *rows, *old]
+            first = since if since is not None else (rows[0][0] if rows else emulator.control.status()["now"])
+            old = exchange.fetch_ohlcv(symbol, timeframe, since=first - 10 * 60_000, limit=1)
+            newest = exchange.fetch_ohlcv(symbol, timeframe, limit=2)  # ends with the forming candle
+            assert newest[-1][0] + P("1min").ms > emulator.control.status()["now"]
+            return [*newest, *reversed(rows), *rows, *old]
 
         history = {"1min": 30, "5min": 6, "15min": 4}
         feed = CandleFeed(
@@ -306,15 +310,40 @@ class TestRobustness:
             assert_observes(feed, frame, now)
         assert failures >= 3
 
+    def test_a_failed_prime_leaves_the_feed_as_it_was(self, emulator, exchange):
+        calls, fail_at = 0, 0
+
+        def flaky(symbol, timeframe, since=None, limit=None, params=None):
+            nonlocal calls
+            calls += 1
+            if calls == fail_at:
+                raise ccxt.RequestTimeout("timed out (test)")
+            return exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
+
+        history = {P("1min"): 300, P("15min"): 4}  # 2 pages of 1m bars; 15m aggregated from them
+        feed = CandleFeed(flaky, BTC, P("1min"), list(history), history)
+        frame = bundled_frame()
+        feed.prime(exchange.fetch_time())
+        assert feed.requests == 2
+        held = {tf: feed.candles(tf) for tf in history}
+        now = emulator.control.advance(bars=5)["now"]
+        fail_at = calls + 2  # the second page of the next prime
+        with pytest.raises(ccxt.RequestTimeout):
+            feed.prime(now)
+        for tf in history:
+            pd.testing.assert_frame_equal(feed.candles(tf), held[tf])
+        assert feed.update(now) == 5
+        assert_observes(feed, frame, now)
+
     def test_the_data_ends(self, emulator, exchange):
         """Past the last bar the venue answers with nothing, and 0 new bars is a normal update."""
         emulator.control.reset(history_bars=1400)  # 40 bars left
         feed = make_feed(exchange, "1min", {"1min": 30, "15min": 4, "1h": 2})
         frame = bundled_frame()
         feed.prime(exchange.fetch_time())
-        # The update that runs into the end gets 4 bars where 61 closed: a second request confirms
-        # that nothing follows them (on a venue that caps `limit`, something could).
-        for bars, new, requests in [(10, 10, 1), (25, 25, 1), (1, 1, 1), (61, 4, 2), (5, 0, 1), (60, 0, 1)]:
+        # The update that runs into the end gets 4 bars where 61 closed: an update asks for the newest
+        # bars, so that one answer already says nothing follows them.
+        for bars, new, requests in [(10, 10, 1), (25, 25, 1), (1, 1, 1), (61, 4, 1), (5, 0, 1), (60, 0, 1)]:
             now = emulator.control.advance(bars=bars)["now"]
             before = feed.requests
             assert feed.update(now) == new

@@ -21,4 +21,4 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_readme_main_command_installs_then_runs_a_torchtrade_command():
     main_command = bash_blocks((ROOT / "README.md").read_text())[0]
-    assert main_command.startswith("pip install torch==2.13.0 && pip install -e . && torchtrade ")
+    assert main_command == "pip install torch==2.13.0 && pip install -e . && torchtrade demo"

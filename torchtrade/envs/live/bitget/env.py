@@ -128,6 +128,7 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
             tuple(history),  # type: ignore[arg-type]
             history,
             page_limit=BITGET.ohlcv_page_limit,
+            venue_timeframes=exchange.timeframes,
         )
         trader.configure()
         super().__init__(

@@ -170,13 +170,10 @@ class CandleFeed:
         now = int(now_ms)
         before = self.requests
         plan = self.plan(now)
-        self._base, self._closed = [], {tf: [] for tf in self._higher}
-        self._pending_from, self.last_closed_ms = {}, None
-
-        base_floor = self.base.floor(now)
-        self._next_base = base_floor
-        covered_from: int | None = base_floor
+        # Everything is fetched before any state changes: a failed request leaves the feed as it was.
         rows: list[_Row] = []
+        next_base = self.base.floor(now)
+        covered_from: int | None = next_base
         if plan.base_bars:
 
             def enough(rows: list[_Row], covered_from: int | None) -> bool:
@@ -187,20 +184,19 @@ class CandleFeed:
                     for tf in plan.aggregated
                 )
 
-            rows, self._next_base, covered_from = self._fetch_window(
+            rows, next_base, covered_from = self._fetch_window(
                 self.base, plan.base_bars, now, enough, whole_pages=True
             )
-        fetched = len(rows)
-        self._base = rows
-        for tf in plan.aggregated:
-            self._closed[tf] = _aggregate(_complete(rows, tf, covered_from, now), tf)
+        closed = {tf: _aggregate(_complete(rows, tf, covered_from, now), tf) for tf in plan.aggregated}
         for tf in plan.direct:
             n = self.history[tf]
-            self._closed[tf], _, _ = self._fetch_window(
+            closed[tf], _, _ = self._fetch_window(
                 tf, n, now, lambda rows, _, n=n: len(rows) >= n, whole_pages=False
             )
-        for tf in self._higher:
-            self._pending_from[tf] = tf.floor(now)
+        fetched = len(rows)
+        self._base, self._next_base, self._closed = rows, next_base, closed
+        self._pending_from = {tf: tf.floor(now) for tf in self._higher}
+        self.last_closed_ms = None
         self._primed = True
         self._trim()
         logger.info(
@@ -237,10 +233,19 @@ class CandleFeed:
         now = int(now_ms)
         base_floor = self.base.floor(now)
         new: list[_Row] = []
-        if self._next_base < base_floor:
+        missing = (base_floor - self._next_base) // self.base.ms
+        if 0 < missing < self.page_limit:
+            # The newest bars, without `since`: ccxt (Bitget) ends a `since` window at the client's own
+            # wall clock, which a replay running ahead of real time (``--speed 600 --start now``) has
+            # passed; asking for the latest `missing + 1` candles (the forming one included, and
+            # dropped) is right whatever the clocks.
+            new = _closed_rows(self._request_latest(self.base, missing + 1), self.base, self._next_base, now)
+        elif missing > 0:
             new, cursor, _ = self._page_forward(self.base, self._next_base, base_floor, now)
-            self._base.extend(new)
             self._next_base = max(self._next_base, cursor)
+        if new:
+            self._base.extend(new)
+            self._next_base = max(self._next_base, new[-1][0] + self.base.ms)
         for tf in self._higher:
             start, end = self._pending_from[tf], tf.floor(now)
             if end > start:
@@ -284,7 +289,14 @@ class CandleFeed:
         beyond the base fetch when the base window already spans its periods. Aggregating a timeframe
         makes aggregating every timeframe with a shorter span free, so the candidates are the
         prefixes of the timeframes sorted by span; ties go to aggregation, which yields candles built
-        exactly as :meth:`update` builds them afterwards.
+        exactly as :meth:`update` builds them afterwards. A timeframe the venue does not serve
+        (``venue_timeframes``) is always aggregated.
+
+        Args:
+            now_ms: The venue's present (ms since the epoch).
+
+        Returns:
+            The cheapest :class:`FetchPlan`.
         """
         now = int(now_ms)
         base_floor = self.base.floor(now)
@@ -362,10 +374,10 @@ class CandleFeed:
         whole page is empty (a gap in the data, or time before its history starts), so the cursor
         moves past it instead of asking for it forever.
 
-        The ``limit`` is one more than the candles wanted (within ``page_limit``): the recent
-        endpoint puts the forming candle in the window and answers with the newest ``limit``
-        candles, so without the spare slot the oldest wanted candle would be cut off and, the
-        cursor moving past it, never fetched.
+        The ``limit`` is the number of candles wanted (within ``page_limit``), so ccxt's Bitget
+        window ``[since, since + limit × tf)`` ends where the forming candle begins: asking for more
+        would make ccxt end the window at its wall clock instead, and the recent endpoint would
+        answer with the newest ``limit`` candles of it, forming one included.
 
         Returns:
             ``(rows, cursor, first_empty)``: closed candles at or after ``since``, oldest first and
@@ -376,7 +388,7 @@ class CandleFeed:
         cursor = since
         first_empty: bool | None = None
         while cursor < until:
-            limit = min((until - cursor) // tf.ms + 1, self.page_limit)
+            limit = max(1, min((until - cursor) // tf.ms, self.page_limit))
             fresh = _closed_rows(self._request(tf, cursor, limit), tf, cursor, now)
             if first_empty is None:
                 first_empty = not fresh
@@ -388,6 +400,11 @@ class CandleFeed:
             else:
                 break
         return [found[t] for t in sorted(found)], cursor, bool(first_empty)
+
+    def _request_latest(self, tf: TimeFrame, limit: int) -> list[list[float]]:
+        self.requests += 1
+        logger.debug("fetch_ohlcv(%s, %s, limit=%d)", self.symbol, tf.to_ccxt(), limit)
+        return self._fetch_ohlcv(self.symbol, tf.to_ccxt(), limit=limit) or []
 
     def _request(self, tf: TimeFrame, since: int, limit: int) -> list[list[float]]:
         self.requests += 1
@@ -402,12 +419,12 @@ class CandleFeed:
             del self._closed[tf][: -self.history[tf]]
         if self._base:
             self.last_closed_ms = max(self.last_closed_ms or 0, self._base[-1][0] + self.base.ms)
-        keep = len(self._base)
+        drop = len(self._base)
         if self._observes_base:
-            keep = min(keep, max(len(self._base) - self.history[self.base], 0))
+            drop = min(drop, max(len(self._base) - self.history[self.base], 0))
         if self._pending_from:
-            keep = min(keep, bisect_left(self._base, min(self._pending_from.values()), key=_open_time))
-        del self._base[:keep]
+            drop = min(drop, bisect_left(self._base, min(self._pending_from.values()), key=_open_time))
+        del self._base[:drop]
 
 
 def _closed_rows(raw: Iterable[Sequence[float]], tf: TimeFrame, since: int, now: int) -> list[_Row]:

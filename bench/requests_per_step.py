@@ -1,0 +1,135 @@
+"""HTTP requests per env step, by kind of step, read from the emulator's own request log.
+
+    python bench/requests_per_step.py
+
+Writes bench/results/requests_per_step.md (and .json). The contract: a hold step costs at most 3
+requests (new candles, position, balance) whatever the number of timeframes; a trade step adds only
+the order and the read of its fills. Also reports what construction (market info, account settings,
+first candles) and the clock probe cost, and env steps per second on the emulator's manual clock.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from torchtrade.emulator.server import EmulatorServer
+from torchtrade.envs import EmulatorClock
+from torchtrade.envs.bitget import (
+    BitgetFuturesSLTPTorchTradingEnv,
+    BitgetFuturesSLTPTradingEnvConfig,
+    BitgetFuturesTorchTradingEnv,
+    BitgetFuturesTradingEnvConfig,
+)
+
+RESULTS = Path(__file__).parent / "results"
+SETUPS = {
+    "1 timeframe (1min x 32)": {"time_frames": ["1min"], "window_sizes": [32]},
+    "3 timeframes (1min x 32, 5min x 12, 15min x 8)": {
+        "time_frames": ["1min", "5min", "15min"],
+        "window_sizes": [32, 12, 8],
+    },
+    "guide: 5min x 6, 15min x 32 on 1min": {
+        "time_frames": ["5min", "15min"],
+        "window_sizes": [6, 32],
+        "execute_on": "1min",
+    },
+}
+
+
+def routes(server: EmulatorServer, since: int) -> list[str]:
+    return [e["route"] for e in server.emulator.ledger.events("request", since_seq=since)]
+
+
+def measure(server: EmulatorServer, sltp: bool, setup: dict[str, Any]) -> dict[str, Any]:
+    server.emulator.reset()
+    since = len(server.emulator.ledger)
+    if sltp:
+        env: Any = BitgetFuturesSLTPTorchTradingEnv(
+            BitgetFuturesSLTPTradingEnvConfig(base_url=server.url, quantity_per_trade=0.01, **setup),
+            clock=EmulatorClock(server.emulator),
+        )
+        open_action, hold_action, close_action = 1, 0, None
+    else:
+        env = BitgetFuturesTorchTradingEnv(
+            BitgetFuturesTradingEnvConfig(base_url=server.url, quantity_per_trade=0.01, **setup),
+            clock=EmulatorClock(server.emulator),
+        )
+        open_action, hold_action, close_action = 2, 1, 0
+    construction = routes(server, since)
+    since = len(server.emulator.ledger)
+    env.reset()
+    reset = routes(server, since)
+
+    def step(action: int) -> list[str]:
+        mark = len(server.emulator.ledger)
+        env.step(action)
+        return routes(server, mark)
+
+    holds = [step(hold_action) for _ in range(20)]
+    trade_open = step(open_action)
+    holds_in_position = [step(hold_action) for _ in range(5)]
+    trade_close = step(close_action) if close_action is not None else None
+    start = time.perf_counter()
+    n = 100
+    for _ in range(n):
+        env.step(hold_action)
+    rate = n / (time.perf_counter() - start)
+    return {
+        "construction": dict(Counter(construction)),
+        "construction_total": len(construction),
+        "reset": dict(Counter(reset)),
+        "hold_max": max(len(h) for h in holds + holds_in_position),
+        "hold_routes": sorted(set(tuple(h) for h in holds))[0],
+        "open": trade_open,
+        "close": trade_close,
+        "steps_per_s": rate,
+    }
+
+
+def main() -> None:
+    rows = []
+    out: dict[str, Any] = {}
+    with EmulatorServer(clock="manual") as server:
+        for sltp in (False, True):
+            for name, setup in SETUPS.items():
+                label = f"{'SLTP' if sltp else 'standard'}, {name}"
+                result = measure(server, sltp, setup)
+                out[label] = result
+                rows.append(
+                    f"| {label} | {result['hold_max']} | {len(result['open'])} "
+                    f"| {len(result['close']) if result['close'] is not None else '(venue closes)'} "
+                    f"| {result['construction_total']} | {sum(result['reset'].values())} "
+                    f"| {result['steps_per_s']:,.0f} |"
+                )
+    first = next(iter(out.values()))
+    lines = [
+        "# Requests per step (Bitget env against the emulator)",
+        "",
+        f"`python bench/requests_per_step.py` on {platform.machine()}, Python {platform.python_version()}. "
+        "Counted from the emulator's request log (control routes not included).",
+        "",
+        "| env, timeframes | hold step (max) | opening step | closing step | construction | first reset "
+        "| hold steps/s (manual clock) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"A hold step: {', '.join(first['hold_routes'])}. An opening step: {', '.join(first['open'])}. "
+        f"A closing step: {', '.join(first['close'] or [])}.",
+        f"Construction: {first['construction']}.",
+        "",
+        "Construction also costs the clock probe when the default VenueClock is used (2 x fetch_time); "
+        "the EmulatorClock used here jumps the emulator through its control routes instead.",
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "requests_per_step.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "requests_per_step.json").write_text(json.dumps(out, indent=2, default=list))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
