@@ -359,15 +359,27 @@ class TestConfigAtConnection:
         with pytest.raises(ConfigError, match=r"\.api_passphrase is missing"):
             BitgetFuturesTorchTradingEnv(config, clock=EmulatorClock(emulator.control))
 
-    def test_keys_from_the_environment(self, emulator, monkeypatch):
-        emulator.control.add_account("env-key", "env-secret", "env-pass", account="fromenv")
-        monkeypatch.setenv("BITGETACCESSAPIKEY", "env-key")
-        monkeypatch.setenv("BITGETSECRETKEY", "env-secret")
-        monkeypatch.setenv("BITGETPASSPHRASE", "env-pass")
-        env = make(emulator)
+    def test_a_local_emulator_ignores_the_real_venues_keys_in_the_environment(self, emulator, monkeypatch):
+        monkeypatch.setenv("BITGETACCESSAPIKEY", "real-demo-key")
+        monkeypatch.setenv("BITGETSECRETKEY", "real-demo-secret")
+        monkeypatch.setenv("BITGETPASSPHRASE", "real-demo-pass")
+        env = make(emulator)  # base_url is the local emulator: its default keys apply
         env.reset()
         env.step(2)
-        assert len(emulator.control.ledger("order", account="fromenv")) == 1
+        assert len(emulator.control.ledger("order", account="main")) == 1
+
+    def test_keys_given_to_the_constructor_are_used_with_a_local_emulator(self, emulator):
+        emulator.control.add_account("arg-key", "arg-secret", "arg-pass", account="fromargs")
+        env = BitgetFuturesTorchTradingEnv(
+            BitgetFuturesTradingEnvConfig(base_url=emulator.url, quantity_per_trade=0.01),
+            "arg-key",
+            "arg-secret",
+            "arg-pass",
+            clock=EmulatorClock(emulator.control),
+        )
+        env.reset()
+        env.step(2)
+        assert len(emulator.control.ledger("order", account="fromargs")) == 1
 
 
 class TestSecrets:

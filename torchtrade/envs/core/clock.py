@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ...errors import TorchTradeError
+
 logger = logging.getLogger(__name__)
 
 
@@ -73,7 +75,14 @@ class VenueClock:
         self._sleep(probe_s)
         w2, s2 = self._sample()
         measured = (s2 - s1) / 1000 / (w2 - w1) if w2 > w1 else 1.0
-        self.rate = 1.0 if abs(measured - 1.0) < 0.02 or measured <= 0 else measured
+        if measured <= 0:
+            # A real venue's clock always moves; a frozen one is an emulator on a manual clock, and
+            # waiting for its next bar would wait forever.
+            raise TorchTradeError(
+                "the venue's clock did not move while we watched it: is it an emulator on a manual clock? "
+                "Use clock=EmulatorClock(...) to drive it, or serve it with a realtime clock"
+            )
+        self.rate = 1.0 if abs(measured - 1.0) < 0.02 else measured
         self._wall0, self._server0 = w2, s2
         if self.rate != 1.0:
             logger.info("venue clock runs at %.1fx wall time", self.rate)
@@ -99,11 +108,18 @@ class EmulatorClock:
     Args:
         control: an in-process :class:`~torchtrade.emulator.runtime.Emulator` or a
             :class:`~torchtrade.emulator.control.ControlClient` of a running one.
+        market_id: the venue id of the traded market (``"BTCUSDT"``); the env binds it. The replay is
+            exhausted for the env when *that* market's data has run out.
     """
 
-    def __init__(self, control: Any) -> None:
+    def __init__(self, control: Any, market_id: str | None = None) -> None:
         self._control = control
+        self._market_id = market_id
         self._exhausted = False
+
+    def bind(self, market_id: str | None) -> None:
+        if market_id:
+            self._market_id = market_id
 
     def now_ms(self) -> int:
         if hasattr(self._control, "clock"):  # in-process emulator
@@ -115,10 +131,20 @@ class EmulatorClock:
             return
         if hasattr(self._control, "clock"):
             self._control.advance(to_ms=t_ms)
-            self._exhausted = self._control.exhausted()
         else:
-            self._exhausted = bool(self._control.advance(to=t_ms)["exhausted"])
+            self._control.advance(to=t_ms)
 
     @property
     def exhausted(self) -> bool:
-        return self._exhausted
+        """No bar of the bound market is left to replay (all markets, if none is bound)."""
+        if hasattr(self._control, "clock"):  # in-process emulator
+            now = self._control.clock.now_ms()
+            series = self._control.series
+            if self._market_id in series:
+                return bool(series[self._market_id].exhausted(now))
+            return bool(self._control.exhausted())
+        status = self._control.status()
+        symbol = status["symbols"].get(self._market_id)
+        if symbol is not None:
+            return bool(status["now"] >= symbol["last_close"])
+        return bool(status["exhausted"])

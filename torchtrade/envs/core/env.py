@@ -21,6 +21,7 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
+from ...errors import VenueError
 from ...timeframes import TimeFrame
 from .account import (
     FLAT,
@@ -141,10 +142,17 @@ class LiveTradingEnv(EnvBase):
         self.holding_time = 0
         self.metrics = EpisodeMetrics()
         self.last_info: dict[str, Any] = {}
+        # Fills are read from the env's creation on: older ones belong to earlier runs or other clients.
+        self._fills_from = clock.now_ms()
         self._last_fill_ms: int | None = None
         self._rng = torch.Generator()
+        bind = getattr(clock, "bind", None)
+        if callable(bind):
+            bind(getattr(trader, "market", {}).get("id"))
         # Warm up: a first read of the market sizes the observation (specs are built in __init__).
         self.feed.prime(self.clock.now_ms())
+        if self.feed.candles(self.execute_on).empty:
+            raise VenueError(f"the venue returned no closed {self.execute_on} candle: nothing to observe")
         self._refresh_account()
         self._make_specs()
         if seed is not None:
@@ -212,11 +220,7 @@ class LiveTradingEnv(EnvBase):
         self.balance = self.trader.balance()
 
     def _record_fills(self, info: dict[str, Any]) -> None:
-        since = (
-            self._last_fill_ms
-            if self._last_fill_ms is not None
-            else (self.feed.last_closed_ms or 0) - 86_400_000
-        )
+        since = self._last_fill_ms if self._last_fill_ms is not None else self._fills_from
         new = self.metrics.record_fills(self.trader.fills_since(since))
         if new:
             self._last_fill_ms = max(f.timestamp for f in new)

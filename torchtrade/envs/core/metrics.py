@@ -51,7 +51,7 @@ class EpisodeMetrics:
             "initial_value": self.initial_value,
             "portfolio_value": final,
             "total_return": final / self.initial_value - 1.0 if self.initial_value else 0.0,
-            "max_drawdown": float(-drawdown.min()) if len(drawdown) else 0.0,
+            "max_drawdown": max(0.0, float(-drawdown.min())) if len(drawdown) else 0.0,
             "realized_pnl": self.realized_pnl,
             "fees": self.fees,
             "fills": self.fills,

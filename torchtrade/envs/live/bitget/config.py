@@ -46,7 +46,9 @@ class BitgetFuturesTradingEnvConfig:
         base_url: send every request there instead of Bitget (e.g. a ``torchtrade emulator serve``).
         api_key / api_secret / api_passphrase: keys; else the constructor's, else the environment
             variables BITGETACCESSAPIKEY / BITGETSECRETKEY / BITGETPASSPHRASE, else a ``.env`` file.
-            With a local ``base_url`` and no keys anywhere, the emulator's default keys are used.
+            With a local ``base_url`` the environment and ``.env`` are not read (those are the real
+            venue's keys): keys given here or to the constructor are used, else the emulator's
+            default keys.
         include_base_features: append raw OHLCV to the features.
         feature_warmup_bars: extra closed bars given to ``feature_preprocessing_fn`` before the window
             (None: as many as the window when a function is given, 0 otherwise).

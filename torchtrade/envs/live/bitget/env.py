@@ -85,6 +85,7 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
                 env_names=BITGET.key_env,
                 fallback=_emulator_keys() if local else None,
                 need_passphrase=True,
+                use_environment=not local,
             )
             rate_limit = config.client_rate_limit if config.client_rate_limit is not None else not local
             exchange = build_exchange(
@@ -154,10 +155,10 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
         return StandardActions()
 
     def __repr__(self) -> str:
+        venue = self.config.base_url or ("bitget demo trading" if self.config.demo else "bitget production")
         return (
-            f"{type(self).__name__}(symbol={self.config.symbol!r}, demo={self.config.demo}, "
-            f"base_url={self.config.base_url!r}, actions={self.actions.n}, "
-            f"observation={list(self.observation_spec.keys())})"
+            f"{type(self).__name__}(symbol={self.config.symbol!r}, venue={venue!r}, "
+            f"actions={self.actions.n}, observation={list(self.observation_spec.keys())})"
         )
 
 

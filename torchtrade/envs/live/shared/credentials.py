@@ -44,6 +44,7 @@ def resolve(
     env_names: tuple[str, str, str | None],
     fallback: ApiKeys | None = None,
     need_passphrase: bool = False,
+    use_environment: bool = True,
 ) -> ApiKeys:
     """Resolve the keys, field by field, in the documented order.
 
@@ -54,6 +55,8 @@ def resolve(
         env_names: environment variable names (also looked up in ``.env``).
         fallback: keys to use when none is found anywhere (the local emulator's documented keys).
         need_passphrase: the venue signs with a passphrase (Bitget).
+        use_environment: look in the environment and ``.env`` (off for a local emulator: keys there
+            are the real venue's, which the emulator does not know).
 
     Raises:
         ConfigError: naming the missing field (never its value).
@@ -63,7 +66,7 @@ def resolve(
     for i in range(3):
         value = given[i] or configured[i]
         env_name = env_names[i]
-        if not value and env_name:
+        if not value and env_name and use_environment:
             value = os.environ.get(env_name)
             if not value:
                 dotenv = _dotenv() if dotenv is None else dotenv
