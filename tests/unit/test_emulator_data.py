@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from torchtrade.data import DEFAULT_DATA, bundled
 from torchtrade.emulator.data import (
     MINUTE_MS,
     Bar,
@@ -42,7 +43,17 @@ SPY_1D = "nyse_spy_1d_1998-2021.csv"
 HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 24 * HOUR_MS
 
-needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"{DATA_DIR} not present")
+BUNDLED_DIR = Path(bundled(DEFAULT_DATA["BTC/USDT:USDT"])).parent  # the package's own copy of some files
+
+
+def data_path(name: str) -> Path:
+    """A data file from ../shared/data, else from the package's bundled data; the test is skipped
+    when neither has it (a fresh CI machine has no ../shared: the bundled files still run)."""
+    for folder in (DATA_DIR, BUNDLED_DIR):
+        if (folder / name).exists():
+            return folder / name
+    pytest.skip(f"{name} not present in {DATA_DIR}")
+
 
 HEADER = "timestamp,open,high,low,close,volume"
 ROW1 = "2022-12-13T00:00:00Z,100,101,99,100.5,10"
@@ -58,7 +69,7 @@ def ms(iso: str) -> int:
 @cache
 def data(name: str) -> CandleData:
     """Each real file is parsed once per test session; CandleData is immutable, so sharing is safe."""
-    return load_candles(DATA_DIR / name)
+    return load_candles(data_path(name))
 
 
 @cache
@@ -112,7 +123,7 @@ def reference_candles(
 
 def pandas_expected(name: str, rule: str, now: int) -> list[Candle]:
     """An independent resample of the bars closed at ``now`` (label/closed left, epoch origin)."""
-    df = pd.read_csv(DATA_DIR / name, dtype=str)
+    df = pd.read_csv(data_path(name), dtype=str)
     # tz-naive UTC: pandas ignores origin="epoch" for day rules on a tz-aware index.
     stamps = pd.to_datetime(df["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", utc=True).dt.tz_localize(None)
     df.index = pd.DatetimeIndex(stamps)
@@ -145,7 +156,6 @@ def pandas_expected(name: str, rule: str, now: int) -> list[Candle]:
 # --------------------------------------------------------------------------- loading, validation
 
 
-@needs_data
 @pytest.mark.parametrize("path", sorted(DATA_DIR.glob("*.csv*")), ids=lambda p: p.name)
 def test_every_shared_file_loads(path: Path) -> None:
     loaded = data(path.name)
@@ -161,7 +171,6 @@ def test_every_shared_file_loads(path: Path) -> None:
     assert str(loaded.bars[0].volume) == frame["volume"].iloc[0]
 
 
-@needs_data
 def test_prices_are_exact_decimals() -> None:
     first = data(BINANCE_1M).bars[0]
     assert first == Bar(
@@ -501,7 +510,6 @@ AGGREGATION_CASES = [
 ]
 
 
-@needs_data
 @pytest.mark.parametrize(("name", "period", "rule", "now_iso"), AGGREGATION_CASES)
 def test_aggregation_matches_pandas_resample(name: str, period: str, rule: str, now_iso: str) -> None:
     s = series(name)
@@ -520,7 +528,6 @@ def test_aggregation_matches_pandas_resample(name: str, period: str, rule: str, 
     assert all(isinstance(c.volume, Decimal) and isinstance(c.quote_volume, Decimal) for c in got)
 
 
-@needs_data
 def test_spy_hourly_candles_are_regular_session_only() -> None:
     s = series(SPY_1H)
     days = s.candles(Period.parse("1d"), s.last_close_ms, limit=10**6)
@@ -532,7 +539,6 @@ def test_spy_hourly_candles_are_regular_session_only() -> None:
 # --------------------------------------------------------------------------- forming candle
 
 
-@needs_data
 def test_forming_candle_is_built_from_closed_bars_only() -> None:
     s = series(BINANCE_1M)
     bars = data(BINANCE_1M).bars
@@ -545,7 +551,6 @@ def test_forming_candle_is_built_from_closed_bars_only() -> None:
     assert hourly[1].volume == sum((b.volume for b in bars[60:90]), Decimal(0))
 
 
-@needs_data
 def test_forming_candle_is_flat_at_a_boundary() -> None:
     s = series(BINANCE_1M)
     bars = data(BINANCE_1M).bars
@@ -563,7 +568,6 @@ def test_forming_candle_is_flat_at_a_boundary() -> None:
     ]
 
 
-@needs_data
 def test_no_candle_before_the_first_bar_closes() -> None:
     s = series(BINANCE_1M)
     first = s.first_open_ms
@@ -582,7 +586,6 @@ def test_no_candle_before_the_first_bar_closes() -> None:
     assert s.candles(Period.parse("1h"), after_first) == [bar0]
 
 
-@needs_data
 def test_no_forming_candle_after_exhaustion() -> None:
     s = series(BINANCE_1M)
     bars = data(BINANCE_1M).bars
@@ -595,7 +598,6 @@ def test_no_forming_candle_after_exhaustion() -> None:
         assert s.candles(Period.parse("1d"), now) == [aggregate(bars[0].t, list(bars))]
 
 
-@needs_data
 def test_data_ending_inside_a_period() -> None:
     s = series(BYBIT_1M)  # last bar opens 12:00, closes 12:01
     bars = data(BYBIT_1M).bars
@@ -618,7 +620,6 @@ def _gaps(d: CandleData) -> list[int]:
     return [t for a, b in pairwise(d.bars) for t in range(a.t + d.base_ms, b.t, d.base_ms)]
 
 
-@needs_data
 def test_gaps_yield_no_candle_but_a_flat_forming_one() -> None:
     d = data(COINBASE_1M)
     s = series(COINBASE_1M)
@@ -645,7 +646,6 @@ def test_gaps_yield_no_candle_but_a_flat_forming_one() -> None:
 LOOKAHEAD_FILES = [COINBASE_1M, XRP_5M]
 
 
-@needs_data
 @settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(LOOKAHEAD_FILES),
@@ -689,7 +689,6 @@ def test_no_lookahead_against_brute_force(
         assert c.high == hi
 
 
-@needs_data
 @pytest.mark.parametrize("period", ["15m", "1h", "4h", "1d", "1w", "1M"])
 def test_forming_candle_while_the_clock_walks(period: str) -> None:
     """Incremental forming-candle updates equal a fresh aggregation, forwards and after a rewind."""
@@ -714,7 +713,6 @@ def test_forming_candle_while_the_clock_walks(period: str) -> None:
 # --------------------------------------------------------------------------- range selection
 
 
-@needs_data
 def test_limit_keeps_the_newest() -> None:
     s = series(BINANCE_1M)
     now = ms("2022-12-13T13:37:00Z")
@@ -729,7 +727,6 @@ def test_limit_keeps_the_newest() -> None:
     assert len(s.candles(p, now)) == 100  # default limit
 
 
-@needs_data
 def test_start_and_end_are_inclusive_open_times() -> None:
     s = series(BINANCE_1M)
     now = ms("2022-12-13T13:37:00Z")
@@ -748,7 +745,6 @@ def test_start_and_end_are_inclusive_open_times() -> None:
     assert s.candles(p, now, start_ms=ms("2022-12-13T13:00:00Z")) == everything[-1:]
 
 
-@needs_data
 def test_invalid_requests() -> None:
     s = series(XRP_5M)
     with pytest.raises(ValueError, match="limit=0"):
@@ -762,7 +758,6 @@ def test_invalid_requests() -> None:
         hourly.candles(Period.parse("90m"), hourly.last_close_ms)
 
 
-@needs_data
 def test_completed_candles_are_computed_once_per_period(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[Period] = []
     original = ReplaySeries._build_table
@@ -786,7 +781,6 @@ def test_completed_candles_are_computed_once_per_period(monkeypatch: pytest.Monk
     assert len(s.candles(p, s.last_close_ms, limit=1000)) == 72
 
 
-@needs_data
 def test_concurrent_first_use_builds_consistent_results() -> None:
     s = ReplaySeries(data(XRP_5M))
     p = Period.parse("1h")
@@ -809,7 +803,6 @@ def test_concurrent_first_use_builds_consistent_results() -> None:
 # --------------------------------------------------------------------------- bar access, shifting
 
 
-@needs_data
 def test_closed_count_and_last_closed() -> None:
     s = series(COINBASE_1M)
     first, base = s.first_open_ms, s.base_ms
@@ -830,7 +823,6 @@ def test_closed_count_and_last_closed() -> None:
     assert s.last_closed(gap + base + 30_000).t == gap - base  # type: ignore[union-attr]
 
 
-@needs_data
 def test_closed_between() -> None:
     s = series(COINBASE_1M)
     first, base = s.first_open_ms, s.base_ms
@@ -852,7 +844,6 @@ def test_closed_between() -> None:
     assert revealed == [s.bar(i) for i in range(len(s))]
 
 
-@needs_data
 def test_last_price_and_exhausted() -> None:
     s = series(BINANCE_1M)
     bars = data(BINANCE_1M).bars
@@ -866,7 +857,6 @@ def test_last_price_and_exhausted() -> None:
     assert s.exhausted(s.last_close_ms + 1)
 
 
-@needs_data
 def test_shifting_moves_every_bar_and_candle() -> None:
     d = data(BINANCE_1M)
     shift = 400 * DAY_MS + 7 * HOUR_MS
@@ -896,7 +886,6 @@ def test_shifting_moves_every_bar_and_candle() -> None:
 # --------------------------------------------------------------------------- timeline planning
 
 
-@needs_data
 def test_plan_timeline_at_the_files_own_dates() -> None:
     datas = [data(BINANCE_1M), data(BYBIT_1M), data(COINBASE_1M)]
     shifts, present = plan_timeline(datas, start=None, history_bars=100, wall_now_ms=0)
@@ -912,7 +901,6 @@ def test_plan_timeline_at_the_files_own_dates() -> None:
     assert shifts[2] == ms("2022-12-13T00:00:00Z") - ms("2016-10-07T00:00:00Z")
 
 
-@needs_data
 def test_plan_timeline_caps_history_at_the_shortest_file() -> None:
     datas = [data(BINANCE_1M), data(BYBIT_1M)]
     shifts, present = plan_timeline(datas, start=None, history_bars=10**6, wall_now_ms=0)
@@ -922,7 +910,6 @@ def test_plan_timeline_caps_history_at_the_shortest_file() -> None:
     assert not shorter.exhausted(present)  # one bar left to play
 
 
-@needs_data
 @pytest.mark.parametrize("start", [ms("2030-05-17T09:41:27Z") + 123, ms("2030-05-17T09:41:00Z"), "now"])
 def test_plan_timeline_at_a_given_start(start: int | str) -> None:
     wall = ms("2026-11-25T03:04:05Z") + 678
@@ -950,7 +937,6 @@ def test_plan_timeline_at_a_given_start(start: int | str) -> None:
     assert candles[-1].volume == 0
 
 
-@needs_data
 def test_plan_timeline_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="empty"):
         plan_timeline([], start=None, history_bars=0, wall_now_ms=0)
