@@ -17,9 +17,6 @@ import argparse
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -32,6 +29,7 @@ from torchtrade.data import DEFAULT_DATA, bundled
 from torchtrade.emulator.clients import ccxt_client
 from torchtrade.emulator.data import ReplaySeries, load_candles
 from torchtrade.emulator.engine import Engine, EngineConfig, OrderRequest, OrderType, Side
+from torchtrade.emulator.process import serve_in_subprocess
 from torchtrade.emulator.server import EmulatorServer
 from torchtrade.emulator.venues.bitget.instruments import spec_for
 
@@ -71,12 +69,6 @@ def http_rates(url: str, seconds: float) -> dict[str, float]:
         "ccxt fetch_positions": rate(lambda: ex.fetch_positions([SYMBOL]), seconds)[0],
         "ccxt create_order (market, signed POST)": rate(order, seconds)[0],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def engine_rates(seconds: float) -> dict[str, float]:
@@ -124,35 +116,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time per HTTP measurement")
     args = parser.parse_args()
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "torchtrade.cli",
-            "emulator",
-            "serve",
-            "--port",
-            str(port),
-            "--clock",
-            "manual",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                requests.get(url + "/_emulator/status", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        separate = http_rates(url, args.seconds)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serve_in_subprocess("--clock", "manual") as served:
+        separate = http_rates(served.url, args.seconds)
     with EmulatorServer(clock="manual") as server:
         in_process = http_rates(server.url, args.seconds)
     engine = engine_rates(args.seconds)

@@ -7,50 +7,20 @@ default clock measures the venue's pace, so at ``--speed 600`` a 1-minute step t
 from __future__ import annotations
 
 import itertools
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
+from torchtrade.emulator.process import serve_in_subprocess
 from torchtrade.envs.bitget import BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig
 from torchtrade.envs.core.clock import VenueClock
 
 
 @pytest.fixture
 def standalone():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "torchtrade.cli",
-            "emulator",
-            "serve",
-            "--port",
-            str(port),
-            "--speed",
-            "600",
-            "--start",
-            "now",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            requests.get(url + "/_emulator/status", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.025)  # waiting for the server process to bind, not for market time
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_subprocess("--speed", "600", "--start", "now") as served:
+        yield served.url
 
 
 def test_steps_at_the_emulators_pace(standalone, monkeypatch, tmp_path):

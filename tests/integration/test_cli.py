@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,13 +10,8 @@ import pytest
 from tests.conftest import BTC
 from torchtrade.cli import main
 from torchtrade.emulator.clients import ccxt_client
+from torchtrade.emulator.process import serve_in_subprocess
 from torchtrade.emulator.venues.base import Credentials
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize(
@@ -58,42 +51,25 @@ def test_a_port_in_use(capsys):
 
 
 def test_standalone_server_serves_ccxt_and_never_prints_a_given_secret():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "torchtrade.cli",
-            "emulator",
-            "serve",
-            "--port",
-            str(port),
-            "--start",
-            "now",
-            "--api-key",
-            "my-key",
-            "--api-secret",
-            "TOP-SECRET-VALUE",
-            "--passphrase",
-            "my-pass",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    args = (
+        "--start",
+        "now",
+        "--api-key",
+        "my-key",
+        "--api-secret",
+        "TOP-SECRET-VALUE",
+        "--passphrase",
+        "my-pass",
     )
-    try:
-        banner = [proc.stdout.readline() for _ in range(8)]  # type: ignore[union-attr]
-        assert any(f"127.0.0.1:{port}" in line for line in banner)
+    with serve_in_subprocess(*args) as served:
         creds = Credentials(api_key="my-key", api_secret="TOP-SECRET-VALUE", passphrase="my-pass")
-        ex = ccxt_client(f"http://127.0.0.1:{port}", credentials=creds, enableRateLimit=False)
+        ex = ccxt_client(served.url, credentials=creds, enableRateLimit=False)
         ex.load_markets()
         # --start now: the emulator's present is the wall clock's (a client's own `since` works)
         assert abs(ex.fetch_time() - time.time() * 1000) < 30_000
         candles = ex.fetch_ohlcv(BTC, "1m", since=int(time.time() * 1000) - 30 * 60_000, limit=10)
         assert len(candles) == 10
         assert ex.fetch_balance()["USDT"]["total"] == 10_000
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-    assert "TOP-SECRET-VALUE" not in "".join(banner) + out
-    assert "my-pass" not in "".join(banner) + out
+    assert served.url.rsplit(":", 1)[1] in served.output  # the banner names the address
+    assert "TOP-SECRET-VALUE" not in served.output
+    assert "my-pass" not in served.output

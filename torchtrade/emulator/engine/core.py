@@ -495,28 +495,7 @@ class Engine:
             trigger_id=trigger_id,
             meta=dict(req.meta or {}),
         )
-        if not order.client_oid:
-            # Venues generate a client id when none is given; the order id is unique, so reuse it.
-            order.client_oid = order.id
-        acct.orders[order.id] = order
-        acct.client_oids[order.client_oid] = order.id
-        self.ledger.append(
-            "order",
-            self._now,
-            account=acct.id,
-            order_id=order.id,
-            client_oid=order.client_oid,
-            symbol=inst.symbol,
-            side=order.side,
-            type=order.type,
-            qty=order.qty,
-            price=order.price,
-            pos_side=order.pos_side,
-            reduce_only=order.reduce_only,
-            source=order.source,
-            margin_mode=order.margin_mode,
-            tif=order.tif,
-        )
+        self._register_order(acct, order)
         if marketable:
             fill_qty = qty
             if req.fill_ratio is not None and 0 < req.fill_ratio < 1:
@@ -730,12 +709,7 @@ class Engine:
             meta=dict(req.meta or {}),
             hedge=acct.position_mode is PositionMode.HEDGE,
         )
-        if not trig.client_oid:
-            trig.client_oid = trig.id
-        acct.triggers[trig.id] = trig
-        acct.live[trig.id] = trig
-        acct.client_oids[trig.client_oid] = trig.id
-        self._log_trigger("trigger", trig)
+        self._register_trigger(acct, trig)
         self._touch(acct, inst.symbol)
         return trig
 
@@ -768,6 +742,38 @@ class Engine:
             self._cancel_trigger(acct, t, "user")
             self._touch(acct, t.symbol)
         return done
+
+    def _register_order(self, acct: Account, order: Order) -> None:
+        """Index a new order and record it. Venues generate a client id when none is given; the
+        order id is unique, so it serves."""
+        order.client_oid = order.client_oid or order.id
+        acct.orders[order.id] = order
+        acct.client_oids[order.client_oid] = order.id
+        self.ledger.append(
+            "order",
+            self._now,
+            account=acct.id,
+            order_id=order.id,
+            client_oid=order.client_oid,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            qty=order.qty,
+            price=order.price,
+            pos_side=order.pos_side,
+            reduce_only=order.reduce_only,
+            source=order.source,
+            margin_mode=order.margin_mode,
+            tif=order.tif,
+        )
+
+    def _register_trigger(self, acct: Account, trig: TriggerOrder, **extra: Any) -> None:
+        """Index a new live trigger order and record it (client id as for orders)."""
+        trig.client_oid = trig.client_oid or trig.id
+        acct.triggers[trig.id] = trig
+        acct.live[trig.id] = trig
+        acct.client_oids[trig.client_oid] = trig.id
+        self._log_trigger("trigger", trig, **extra)
 
     def _cancel_trigger(self, acct: Account, trig: TriggerOrder, why: str) -> None:
         trig.status = TriggerStatus.CANCELED
@@ -1136,11 +1142,7 @@ class Engine:
                 parent_order_id=order.id,
                 hedge=acct.position_mode is PositionMode.HEDGE,
             )
-            trig.client_oid = trig.id
-            acct.triggers[trig.id] = trig
-            acct.live[trig.id] = trig
-            acct.client_oids[trig.client_oid] = trig.id
-            self._log_trigger("trigger", trig, parent_order_id=order.id)
+            self._register_trigger(acct, trig, parent_order_id=order.id)
 
     def _close_position(self, acct: Account, pos: Position) -> None:
         """A position went flat: record it, and cancel every trigger that protected it.
@@ -1345,26 +1347,7 @@ class Engine:
                 created_ms=self._now,
                 updated_ms=self._now,
             )
-            order.client_oid = order.id
-            acct.orders[order.id] = order
-            acct.client_oids[order.client_oid] = order.id
-            self.ledger.append(
-                "order",
-                self._now,
-                account=acct.id,
-                order_id=order.id,
-                client_oid=order.client_oid,
-                symbol=pos.symbol,
-                side=order.side,
-                type=order.type,
-                qty=order.qty,
-                price=None,
-                pos_side=order.pos_side,
-                reduce_only=True,
-                source=order.source,
-                margin_mode=order.margin_mode,
-                tif=order.tif,
-            )
+            self._register_order(acct, order)
             fill = self._fill(acct, order, px, pos.qty, maker=False)
             if fill is not None:
                 pnl_fee += fill.realized_pnl - fill.fee

@@ -73,6 +73,10 @@ def bitget_error(err: BitgetError, now_ms: int) -> Response:
     return _response(wire.error_body(err.code, err.msg, now_ms), err.status)
 
 
+def _cancelled(done: list[Order] | list[TriggerOrder]) -> dict[str, list[dict[str, str]]]:
+    return {"successList": [{"orderId": o.id, "clientOid": o.client_oid} for o in done], "failureList": []}
+
+
 def _param_error(e: ParamError) -> BitgetError:
     if e.problem is Problem.MISSING:
         return errors.empty(e.name)
@@ -1007,6 +1011,46 @@ class BitgetRoutes:
         order = self.emu.engine.cancel_order(acct.id, order_id=found.id)
         return self._ok({"orderId": order.id, "clientOid": order.client_oid})
 
+    def _cancel_listed(
+        self,
+        acct: Account,
+        items: list[Any],
+        *,
+        match: Callable[[Order | TriggerOrder], bool],
+        cancel: Callable[[str], Order | TriggerOrder],
+        failure: tuple[str, str],
+    ) -> dict[str, list[dict[str, str]]]:
+        """Cancel each ``{"orderId"|"clientOid"}`` of an ``orderIdList``; what cannot be cancelled goes to
+        the failure list with the venue's code, as Bitget's batch answers do."""
+        if not items or len(items) > 50:
+            raise errors.bad_param("orderIdList", "1 to 50 entries")
+        success: list[dict[str, str]] = []
+        failed: list[dict[str, str]] = []
+        for item in items:
+            if not isinstance(item, dict) or not set(item) <= {"orderId", "clientOid"}:
+                raise errors.bad_param("orderIdList")
+            order_id = str(item["orderId"]) if item.get("orderId") else None
+            client_oid = str(item["clientOid"]) if item.get("clientOid") else None
+            if order_id is None and client_oid is None:
+                raise errors.bad_param("orderIdList", "each entry needs orderId or clientOid")
+            try:
+                found = self.emu.engine.find_order(acct.id, order_id=order_id, client_oid=client_oid)
+                if not match(found):
+                    raise EngineError(Reason.ORDER_NOT_FOUND, "")
+                done = cancel(found.id)
+                success.append({"orderId": done.id, "clientOid": done.client_oid})
+            except EngineError:
+                code, msg = failure
+                failed.append(
+                    {
+                        "orderId": order_id or "",
+                        "clientOid": client_oid or "",
+                        "errorMsg": msg,
+                        "errorCode": code,
+                    }
+                )
+        return {"successList": success, "failureList": failed}
+
     @endpoint("cancel_plan_order", "POST", "/api/v2/mix/order/cancel-plan-order")
     def cancel_plan_order(self, ctx: CallContext) -> Response:
         p = self._json(ctx, {"symbol", "productType", "marginCoin", "orderIdList", "planType"})
@@ -1020,46 +1064,23 @@ class BitgetRoutes:
         p.finish()
         acct = self._account(ctx)
         eng = self.emu.engine
-        success: list[dict[str, str]] = []
-        failure: list[dict[str, str]] = []
         if items is None:
             wanted = kinds if kinds is not None else wire.PLAN_FILTERS["normal_plan"]
-            for t in eng.cancel_all_triggers(acct.id, inst.symbol if inst else None, wanted):
-                success.append({"orderId": t.id, "clientOid": t.client_oid})
-            return self._ok({"successList": success, "failureList": failure})
-        if not items or len(items) > 50:
-            raise errors.bad_param("orderIdList", "1 to 50 entries")
-        for item in items:
-            if not isinstance(item, dict) or not set(item) <= {"orderId", "clientOid"}:
-                raise errors.bad_param("orderIdList")
-            order_id = item.get("orderId") or None
-            client_oid = item.get("clientOid") or None
-            if order_id is None and client_oid is None:
-                raise errors.bad_param("orderIdList", "each entry needs orderId or clientOid")
-            try:
-                found = eng.find_order(
-                    acct.id,
-                    order_id=str(order_id) if order_id else None,
-                    client_oid=str(client_oid) if client_oid else None,
-                )
-                if (
-                    not isinstance(found, TriggerOrder)
-                    or (inst is not None and found.symbol != inst.symbol)
-                    or (kinds is not None and found.kind not in kinds)
-                ):
-                    raise EngineError(Reason.ORDER_NOT_FOUND, "")
-                t = eng.cancel_trigger(acct.id, trigger_id=found.id)
-                success.append({"orderId": t.id, "clientOid": t.client_oid})
-            except EngineError:
-                failure.append(
-                    {
-                        "orderId": str(order_id or ""),
-                        "clientOid": str(client_oid or ""),
-                        "errorMsg": "notExistend",
-                        "errorCode": "43025",
-                    }
-                )
-        return self._ok({"successList": success, "failureList": failure})
+            done = eng.cancel_all_triggers(acct.id, inst.symbol if inst else None, wanted)
+            return self._ok(_cancelled(done))
+        return self._ok(
+            self._cancel_listed(
+                acct,
+                items,
+                match=lambda o: (
+                    isinstance(o, TriggerOrder)
+                    and (inst is None or o.symbol == inst.symbol)
+                    and (kinds is None or o.kind in kinds)
+                ),
+                cancel=lambda oid: eng.cancel_trigger(acct.id, trigger_id=oid),
+                failure=("43025", "notExistend"),
+            )
+        )
 
     @endpoint("batch_cancel", "POST", "/api/v2/mix/order/batch-cancel-orders")
     def batch_cancel(self, ctx: CallContext) -> Response:
@@ -1071,37 +1092,19 @@ class BitgetRoutes:
         p.finish()
         acct = self._account(ctx)
         eng = self.emu.engine
-        success: list[dict[str, str]] = []
-        failure: list[dict[str, str]] = []
         if items is None:
             if inst is None:
                 raise errors.empty("symbol")
-            for o in eng.cancel_all_orders(acct.id, inst.symbol):
-                success.append({"orderId": o.id, "clientOid": o.client_oid})
-            return self._ok({"successList": success, "failureList": failure})
-        if not items or len(items) > 50:
-            raise errors.bad_param("orderIdList", "1 to 50 entries")
-        for item in items:
-            if not isinstance(item, dict) or not set(item) <= {"orderId", "clientOid"}:
-                raise errors.bad_param("orderIdList")
-            order_id = str(item["orderId"]) if item.get("orderId") else None
-            client_oid = str(item["clientOid"]) if item.get("clientOid") else None
-            try:
-                found = eng.find_order(acct.id, order_id=order_id, client_oid=client_oid)
-                if not isinstance(found, Order) or (inst is not None and found.symbol != inst.symbol):
-                    raise EngineError(Reason.ORDER_NOT_FOUND, "")
-                o = eng.cancel_order(acct.id, order_id=found.id)
-                success.append({"orderId": o.id, "clientOid": o.client_oid})
-            except EngineError:
-                failure.append(
-                    {
-                        "orderId": order_id or "",
-                        "clientOid": client_oid or "",
-                        "errorMsg": "Order does not exist",
-                        "errorCode": "40768",
-                    }
-                )
-        return self._ok({"successList": success, "failureList": failure})
+            return self._ok(_cancelled(eng.cancel_all_orders(acct.id, inst.symbol)))
+        return self._ok(
+            self._cancel_listed(
+                acct,
+                items,
+                match=lambda o: isinstance(o, Order) and (inst is None or o.symbol == inst.symbol),
+                cancel=lambda oid: eng.cancel_order(acct.id, order_id=oid),
+                failure=("40768", "Order does not exist"),
+            )
+        )
 
     @endpoint("close_positions", "POST", "/api/v2/mix/order/close-positions", places_order=True)
     def close_positions(self, ctx: CallContext) -> Response:
