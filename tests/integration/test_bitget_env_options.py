@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import bundled_frame
 from torchtrade.envs import EmulatorClock
 from torchtrade.envs.bitget import BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig, TradeMode
 
@@ -128,3 +129,26 @@ def test_custom_reward(emulator):
     previous, current, info = calls[-1]
     assert r == pytest.approx(current - previous, abs=1e-3)
     assert info["orders"][0]["action"] == "open_long"
+
+
+def test_a_gap_in_the_market_data_still_moves_one_bar_per_step(emulator):
+    # The bundled ETH file has no bar from 2018-04-04 16:53 to 23:59 (a hole in the source data), and a
+    # few missing minutes just before it. Start 1009 minutes into the file: the hole begins 4 minutes on.
+    emulator.control.reset(history_bars=1009)
+    env = make(
+        emulator, symbol="ETH/USDT:USDT", time_frames=["1min"], window_sizes=[10], quantity_per_trade=0.1
+    )
+    env.reset()
+    start = emulator.control.status()["now"]
+    shift = start - pd.Timestamp("2018-04-04T00:00:00Z").value // 1_000_000 - 1009 * 60_000
+    frame = bundled_frame("ETH/USDT:USDT")
+    bar_opens = {t.value // 1_000_000 + shift for t in frame.index}
+    stale = []
+    for _ in range(12):
+        _, _, done, info = env.step(1)
+        stale.append(info.get("stale_market_data", False))
+        assert not done  # a hole is not the end of the data
+    assert emulator.control.status()["now"] == start + 12 * 60_000  # one bar of time per step
+    expected = [start + k * 60_000 not in bar_opens for k in range(12)]  # the bar closing at step k+1
+    assert stale == expected
+    assert expected[-8:] == [True] * 8  # the steps really went into the hole

@@ -27,6 +27,11 @@ class EnvClock(Protocol):
         """Return once the venue's present is at least ``t_ms``."""
         ...
 
+    def wait_for_publication(self) -> bool:
+        """Pause briefly before asking again for a bar that should have closed; False: do not ask again
+        (the venue publishes bars at once, as the emulator does)."""
+        ...
+
     @property
     def exhausted(self) -> bool:
         """True when the market has no more bars to give (a replay ran out); never for a real venue."""
@@ -97,6 +102,13 @@ class VenueClock:
         if remaining_ms > 0:
             self._sleep(remaining_ms / 1000 / self.rate)
 
+    def wait_for_publication(self) -> bool:
+        # Half a second of wall time on a real venue; a replay at N× publishes at once.
+        if self.rate != 1.0:
+            return False
+        self._sleep(0.5)
+        return True
+
     @property
     def exhausted(self) -> bool:
         return False
@@ -133,6 +145,9 @@ class EmulatorClock:
             self._control.advance(to_ms=t_ms)
         else:
             self._control.advance(to=t_ms)
+
+    def wait_for_publication(self) -> bool:
+        return False  # the emulator publishes a bar the moment it closes
 
     @property
     def exhausted(self) -> bool:

@@ -96,6 +96,8 @@ class LiveTradingEnv(EnvBase):
     """
 
     batch_locked = True
+    #: times a missing just-closed bar is asked for again (see EnvClock.wait_for_publication)
+    PUBLICATION_RETRIES = 3
 
     def __init__(
         self,
@@ -229,8 +231,10 @@ class LiveTradingEnv(EnvBase):
     # ------------------------------------------------------------------ TorchRL
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
+        now = self.clock.now_ms()
         if self.episode > 0 or self.step_count > 0:
-            self.feed.update(self.clock.now_ms())
+            self.feed.update(now)
+        self._next_close = self.execute_on.floor(now) + self.execute_on.ms
         self.episode += 1
         self.step_count = 0
         info = self._new_info()
@@ -257,12 +261,20 @@ class LiveTradingEnv(EnvBase):
         info["orders"] = [o.as_dict() for o in outcomes]
         info["rejections"] = [o.as_dict() for o in outcomes if o.status in ("rejected", "unknown")]
 
-        target = (self.feed.last_closed_ms or self.clock.now_ms()) + self.execute_on.ms
+        # Wait for the next bar close on the clock, not "last bar seen + one bar": a minute without any
+        # trade has no bar, and the env must still move on by one bar of time.
+        target = self._next_close
         self.clock.wait_until(target)
         new_bars = self.feed.update(self.clock.now_ms())
+        for _ in range(self.PUBLICATION_RETRIES):
+            # A venue may publish a closed bar a little late: ask again, briefly, before calling it stale.
+            if new_bars or self.clock.exhausted or not self.clock.wait_for_publication():
+                break
+            new_bars = self.feed.update(self.clock.now_ms())
         if new_bars == 0:
             info["stale_market_data"] = True
             logger.warning("no new %s bar after waiting for %d", self.execute_on, target)
+        self._next_close = max(target, self.execute_on.floor(self.clock.now_ms())) + self.execute_on.ms
         self._refresh_account()
         mismatch = self._reconcile(intent, outcomes)
         changed = (self.position.side, self.position.size) != (before.side, before.size)
