@@ -378,14 +378,12 @@ class Engine:
         try:
             return self._place_order(acct, req)
         except OrderRejected as e:
-            self.ledger.append(
+            self._log_rejection(
                 "order_rejected",
-                self._now,
-                account=account_id,
-                symbol=req.symbol,
-                reason=e.reason,
-                message=e.message,
-                client_oid=req.client_oid,
+                account_id,
+                req.symbol,
+                req.client_oid,
+                e,
                 side=req.side,
                 qty=req.qty,
                 type=req.type,
@@ -604,15 +602,8 @@ class Engine:
         try:
             return self._place_trigger(acct, req)
         except OrderRejected as e:
-            self.ledger.append(
-                "trigger_rejected",
-                self._now,
-                account=account_id,
-                symbol=req.symbol,
-                reason=e.reason,
-                message=e.message,
-                client_oid=req.client_oid,
-                trigger_kind=req.kind,
+            self._log_rejection(
+                "trigger_rejected", account_id, req.symbol, req.client_oid, e, trigger_kind=req.kind
             )
             raise
 
@@ -742,6 +733,20 @@ class Engine:
             self._cancel_trigger(acct, t, "user")
             self._touch(acct, t.symbol)
         return done
+
+    def _log_rejection(
+        self, kind: str, account_id: str, symbol: str, client_oid: str | None, e: EngineError, **extra: Any
+    ) -> None:
+        self.ledger.append(
+            kind,
+            self._now,
+            account=account_id,
+            symbol=symbol,
+            reason=e.reason,
+            message=e.message,
+            client_oid=client_oid,
+            **extra,
+        )
 
     def _register_order(self, acct: Account, order: Order) -> None:
         """Index a new order and record it. Venues generate a client id when none is given; the

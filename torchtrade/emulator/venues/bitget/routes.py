@@ -63,6 +63,8 @@ GRANULARITIES = {
 CANDLE_LIMITS = {"candles": 1000, "history-candles": 200}
 DEPTH_LEVELS = {"1": 1, "5": 5, "15": 15, "50": 50, "max": 150}
 PAGE_MAX = 100
+# Self-trade prevention modes: accepted and ignored (one account never trades against itself here).
+STP_MODES = {"none": 0, "cancel_taker": 1, "cancel_maker": 2, "cancel_both": 3}
 
 
 def _response(body: dict[str, Any], status: int = 200) -> Response:
@@ -170,6 +172,13 @@ class BitgetRoutes:
         coin = p.str("marginCoin", max_len=16)
         if coin is not None and inst is not None and coin.upper() != inst.settle:
             raise errors.bad_param("marginCoin", f"{inst.symbol} is margined in {inst.settle}")
+
+    def _order_target(self, ctx: CallContext, p: Params) -> tuple[Instrument, Account]:
+        """The instrument an order names (symbol, product type, margin coin checked) and the account."""
+        inst = self._instrument(p, self._product_type(p))
+        assert inst is not None  # a required symbol: _instrument raised otherwise
+        self._check_margin_coin(p, inst)
+        return inst, self._account(ctx)
 
     def _account(self, ctx: CallContext) -> Account:
         return self.emu.engine.account(ctx.account)  # type: ignore[arg-type]
@@ -691,10 +700,7 @@ class BitgetRoutes:
                 "stpMode",
             },
         )
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
-        self._check_margin_coin(p, inst)
-        acct = self._account(ctx)
+        inst, acct = self._order_target(ctx, p)
         margin_mode = p.choice("marginMode", wire.MARGIN_MODES, required=True)
         size = p.decimal("size", required=True)
         order_type = p.choice("orderType", wire.ORDER_TYPES, required=True)
@@ -708,7 +714,7 @@ class BitgetRoutes:
         sl = p.decimal("presetStopLossPrice")
         tp_limit = p.decimal("presetStopSurplusExecutePrice", allow_zero=True) or None
         sl_limit = p.decimal("presetStopLossExecutePrice", allow_zero=True) or None
-        p.choice("stpMode", {"none": 0, "cancel_taker": 1, "cancel_maker": 2, "cancel_both": 3})
+        p.choice("stpMode", STP_MODES)
         p.finish()
         ratio = ctx.fill_ratio
         order = self.emu.engine.place_order(
@@ -764,10 +770,7 @@ class BitgetRoutes:
                 "stpMode",
             },
         )
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
-        self._check_margin_coin(p, inst)
-        acct = self._account(ctx)
+        inst, acct = self._order_target(ctx, p)
         plan_type = p.choice(
             "planType", {"normal_plan": "normal_plan", "track_plan": "track_plan"}, required=True
         )
@@ -793,7 +796,7 @@ class BitgetRoutes:
             p.choice(name, wire.TRIGGER_TYPES)
         p.choice("force", wire.FORCES)
         p.decimal("callbackRatio")
-        p.choice("stpMode", {"none": 0, "cancel_taker": 1, "cancel_maker": 2, "cancel_both": 3})
+        p.choice("stpMode", STP_MODES)
         p.finish()
         trig = self.emu.engine.place_trigger(
             acct.id,
@@ -844,10 +847,7 @@ class BitgetRoutes:
                 "stpMode",
             },
         )
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
-        self._check_margin_coin(p, inst)
-        acct = self._account(ctx)
+        inst, acct = self._order_target(ctx, p)
         kind = p.choice("planType", wire.TPSL_PLAN_TYPES, required=True)
         trigger = p.decimal("triggerPrice", required=True)
         trigger_type = p.choice("triggerType", wire.TRIGGER_TYPES, default="mark_price")
@@ -858,7 +858,7 @@ class BitgetRoutes:
         order_type = p.choice("orderType", wire.ORDER_TYPES)
         p.choice("force", wire.FORCES)
         p.decimal("rangeRate")
-        p.choice("stpMode", {"none": 0, "cancel_taker": 1, "cancel_maker": 2, "cancel_both": 3})
+        p.choice("stpMode", STP_MODES)
         p.finish()
         if kind in (TriggerKind.PARTIAL_PROFIT, TriggerKind.PARTIAL_LOSS) and size is None:
             raise errors.empty("size")
