@@ -173,10 +173,15 @@ class BitgetRoutes:
         if coin is not None and inst is not None and coin.upper() != inst.settle:
             raise errors.bad_param("marginCoin", f"{inst.symbol} is margined in {inst.settle}")
 
-    def _order_target(self, ctx: CallContext, p: Params) -> tuple[Instrument, Account]:
-        """The instrument an order names (symbol, product type, margin coin checked) and the account."""
+    def _market(self, p: Params) -> Instrument:
+        """The instrument a request must name: the ``symbol`` of a listed market, in its ``productType``."""
         inst = self._instrument(p, self._product_type(p))
         assert inst is not None  # a required symbol: _instrument raised otherwise
+        return inst
+
+    def _order_target(self, ctx: CallContext, p: Params) -> tuple[Instrument, Account]:
+        """The instrument an order names (symbol, product type, margin coin checked) and the account."""
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         return inst, self._account(ctx)
 
@@ -282,9 +287,7 @@ class BitgetRoutes:
         p = self._query(
             ctx, {"symbol", "productType", "granularity", "startTime", "endTime", "limit", "kLineType"}
         )
-        product_type = self._product_type(p)
-        inst = self._instrument(p, product_type)
-        assert inst is not None
+        inst = self._market(p)
         granularity = p.str("granularity", required=True, max_len=8)
         unified = GRANULARITIES.get(granularity)  # type: ignore[arg-type]
         if unified is None:
@@ -382,9 +385,9 @@ class BitgetRoutes:
     @endpoint("ticker", "GET", "/api/v2/mix/market/ticker", private=False)
     def ticker(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
-        inst = self._instrument(p, self._product_type(p))
+        inst = self._market(p)
         p.finish()
-        return self._ok([self._ticker_row(inst)])  # type: ignore[arg-type]
+        return self._ok([self._ticker_row(inst)])
 
     @endpoint("tickers", "GET", "/api/v2/mix/market/tickers", private=False)
     def tickers(self, ctx: CallContext) -> Response:
@@ -398,8 +401,7 @@ class BitgetRoutes:
     @endpoint("depth", "GET", "/api/v2/mix/market/merge-depth", private=False)
     def depth(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "limit", "precision"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         limit_text = p.str("limit", max_len=8) or "100"
         levels = DEPTH_LEVELS.get(limit_text.lower())
         if levels is None:
@@ -433,8 +435,7 @@ class BitgetRoutes:
     @endpoint("funding_rate", "GET", "/api/v2/mix/market/current-fund-rate", private=False)
     def funding_rate(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         p.finish()
         eng = self.emu.engine
         return self._ok(
@@ -453,8 +454,7 @@ class BitgetRoutes:
     @endpoint("funding_time", "GET", "/api/v2/mix/market/funding-time", private=False)
     def funding_time(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         p.finish()
         return self._ok(
             [
@@ -469,8 +469,7 @@ class BitgetRoutes:
     @endpoint("funding_history", "GET", "/api/v2/mix/market/history-fund-rate", private=False)
     def funding_history(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "pageSize", "pageNo"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         size = p.int("pageSize", default=20, lo=1, hi=100) or 20
         page = p.int("pageNo", default=1, lo=1) or 1
         p.finish()
@@ -505,8 +504,7 @@ class BitgetRoutes:
     @endpoint("account", "GET", "/api/v2/mix/account/account")
     def account(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "marginCoin"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         p.finish()
         acct = self._account(ctx)
@@ -578,8 +576,7 @@ class BitgetRoutes:
     @endpoint("single_position", "GET", "/api/v2/mix/position/single-position", reads_position=True)
     def single_position(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"productType", "marginCoin", "symbol"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         p.finish()
         acct = self._account(ctx)
@@ -588,8 +585,7 @@ class BitgetRoutes:
     @endpoint("set_leverage", "POST", "/api/v2/mix/account/set-leverage")
     def set_leverage(self, ctx: CallContext) -> Response:
         p = self._json(ctx, {"symbol", "productType", "marginCoin", "leverage", "holdSide"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         leverage = p.int("leverage", required=True)
         hold = p.choice("holdSide", {"long": PositionSide.LONG, "short": PositionSide.SHORT})
@@ -617,8 +613,7 @@ class BitgetRoutes:
     @endpoint("set_margin_mode", "POST", "/api/v2/mix/account/set-margin-mode")
     def set_margin_mode(self, ctx: CallContext) -> Response:
         p = self._json(ctx, {"symbol", "productType", "marginCoin", "marginMode"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         mode = p.choice("marginMode", wire.MARGIN_MODES, required=True)
         p.finish()
@@ -880,8 +875,7 @@ class BitgetRoutes:
     @endpoint("order_detail", "GET", "/api/v2/mix/order/detail")
     def order_detail(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "orderId", "clientOid"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         order_id = p.str("orderId", max_len=32)
         client_oid = p.str("clientOid", max_len=64)
         p.finish()
@@ -996,8 +990,7 @@ class BitgetRoutes:
     )
     def cancel_order(self, ctx: CallContext) -> Response:
         p = self._json(ctx, {"symbol", "productType", "marginCoin", "orderId", "clientOid"})
-        inst = self._instrument(p, self._product_type(p))
-        assert inst is not None
+        inst = self._market(p)
         self._check_margin_coin(p, inst)
         order_id = p.str("orderId", max_len=32)
         client_oid = p.str("clientOid", max_len=64)
