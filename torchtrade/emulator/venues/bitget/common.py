@@ -1,0 +1,162 @@
+"""What every Bitget route shares: the ``endpoint`` declaration, error answers, request helpers.
+
+Route handlers are parse -> engine call -> serialise. They live by concern in :mod:`.market`
+(public data and start-up), :mod:`.account` (balances, positions, account settings, bills) and
+:mod:`.orders`; :mod:`.routes` assembles them.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from ...engine import (
+    Account,
+    EngineError,
+    Instrument,
+    Reason,
+)
+from ...http import CallContext, JSONResponse
+from ...params import ParamError, Params, Problem, parse_json_object
+from . import errors, wire
+from .auth import authenticate
+from .errors import BitgetError
+
+if TYPE_CHECKING:
+    from ...runtime import Emulator
+
+
+Handler = Callable[["RoutesBase", CallContext], Response]
+
+PAGE_MAX = 100
+
+
+def _response(body: dict[str, Any], status: int = 200) -> Response:
+    return JSONResponse(body, status_code=status)
+
+
+def bitget_error(err: BitgetError, now_ms: int) -> Response:
+    return _response(wire.error_body(err.code, err.msg, now_ms), err.status)
+
+
+def _param_error(e: ParamError) -> BitgetError:
+    if e.problem is Problem.MISSING:
+        return errors.empty(e.name)
+    if e.problem is Problem.NOT_JSON:
+        return errors.verification_failed(e.detail)
+    if e.problem is Problem.UNKNOWN:
+        return errors.verification_failed(f"unknown parameter {e.name[:40]}")
+    return errors.bad_param(e.name, e.detail)
+
+
+def endpoint(
+    name: str,
+    method: str,
+    path: str,
+    *,
+    private: bool = True,
+    places_order: bool = False,
+    reads_position: bool = False,
+    overrides: dict[Reason, tuple[str, str]] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Declare a route; errors of every kind become Bitget's error answer."""
+
+    def wrap(fn: Handler) -> Handler:
+        @functools.wraps(fn)
+        def handler(self: RoutesBase, ctx: CallContext) -> Response:
+            now = self.emu.engine.now_ms
+            try:
+                if private:
+                    creds = authenticate(ctx.request, ctx.body, self.emu.credentials, self._now_candidates())
+                    ctx.account = creds.account
+                return fn(self, ctx)
+            except BitgetError as e:
+                return bitget_error(e, now)
+            except ParamError as e:
+                return bitget_error(_param_error(e), now)
+            except EngineError as e:
+                return bitget_error(errors.from_engine(e, overrides), now)
+
+        handler.route = (name, method, path, places_order, reads_position)  # type: ignore[attr-defined]
+        return handler
+
+    return wrap
+
+
+class RoutesBase:
+    """The Bitget wire over one emulator: the helpers every group of routes uses."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    def _now_candidates(self) -> tuple[int, ...]:
+        return int(time.time() * 1000), self.emu.engine.now_ms
+
+    def _ok(self, data: Any) -> Response:
+        return _response(wire.envelope(data, self.emu.engine.now_ms))
+
+    @staticmethod
+    def _query(ctx: CallContext, allowed: set[str]) -> Params:
+        return Params(dict(ctx.request.query_params), allowed)
+
+    @staticmethod
+    def _json(ctx: CallContext, allowed: set[str]) -> Params:
+        return Params(parse_json_object(ctx.body), allowed)
+
+    def _product_type(self, p: Params, *, required: bool = True) -> str | None:
+        return p.choice("productType", wire.PRODUCT_TYPES, required=required)
+
+    def _instrument(self, p: Params, product_type: str | None, *, required: bool = True) -> Instrument | None:
+        symbol = p.str("symbol", required=required, max_len=40)
+        if symbol is None:
+            return None
+        inst = self.emu.engine.instruments.get(symbol.upper())
+        if inst is None or (product_type is not None and product_type != wire.SERVED_PRODUCT_TYPE):
+            raise errors.unknown_symbol(symbol)
+        return inst
+
+    def _check_margin_coin(self, p: Params, inst: Instrument | None) -> None:
+        coin = p.str("marginCoin", max_len=16)
+        if coin is not None and inst is not None and coin.upper() != inst.settle:
+            raise errors.bad_param("marginCoin", f"{inst.symbol} is margined in {inst.settle}")
+
+    def _market(self, p: Params) -> Instrument:
+        """The instrument a request must name: the ``symbol`` of a listed market, in its ``productType``."""
+        inst = self._instrument(p, self._product_type(p))
+        assert inst is not None  # a required symbol: _instrument raised otherwise
+        return inst
+
+    def _order_target(self, ctx: CallContext, p: Params) -> tuple[Instrument, Account]:
+        """The instrument an order names (symbol, product type, margin coin checked) and the account."""
+        inst = self._market(p)
+        self._check_margin_coin(p, inst)
+        return inst, self._account(ctx)
+
+    def _account(self, ctx: CallContext) -> Account:
+        return self.emu.engine.account(ctx.account)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _page(
+        rows: list[Any], p: Params, key: Callable[[Any], int], id_of: Callable[[Any], str]
+    ) -> list[Any]:
+        """Newest first; ``startTime``/``endTime`` filter on ``key``, ``idLessThan`` pages back, ``limit``."""
+        start = p.int("startTime", lo=0)
+        end = p.int("endTime", lo=0)
+        before = p.str("idLessThan", max_len=32)
+        limit = p.int("limit", default=PAGE_MAX, lo=1, hi=PAGE_MAX)
+        out = []
+        for row in sorted(rows, key=lambda r: (key(r), int(id_of(r))), reverse=True):
+            if start is not None and key(row) < start:
+                continue
+            if end is not None and key(row) > end:
+                continue
+            if before is not None and before.isdigit() and int(id_of(row)) >= int(before):
+                continue
+            out.append(row)
+            if len(out) == limit:
+                break
+        return out

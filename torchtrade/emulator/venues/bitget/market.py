@@ -1,0 +1,302 @@
+"""Bitget public routes: server time, the start-up calls of ``load_markets``, market data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from ...data import Period
+from ...engine import (
+    Instrument,
+)
+from ...http import CallContext
+from . import errors, wire
+from .common import RoutesBase, endpoint
+
+if TYPE_CHECKING:
+    pass
+
+
+# Bitget's kline granularities; the non-"utc" 6H..1M variants are aligned to UTC+8 on the venue, which
+# the emulator does not reproduce: it serves the UTC-aligned ones (what ccxt asks for).
+GRANULARITIES = {
+    "1m": "1m",
+    "3m": "3m",
+    "5m": "5m",
+    "15m": "15m",
+    "30m": "30m",
+    "1H": "1h",
+    "2H": "2h",
+    "4H": "4h",
+    "6Hutc": "6h",
+    "12Hutc": "12h",
+    "1Dutc": "1d",
+    "3Dutc": "3d",
+    "1Wutc": "1w",
+    "1Mutc": "1M",
+}
+CANDLE_LIMITS = {"candles": 1000, "history-candles": 200}
+DEPTH_LEVELS = {"1": 1, "5": 5, "15": 15, "50": 50, "max": 150}
+
+
+class MarketRoutes(RoutesBase):
+    # ------------------------------------------------------------------ public: start-up
+
+    @endpoint("time", "GET", "/api/v2/public/time", private=False)
+    def server_time(self, ctx: CallContext) -> Response:
+        self._query(ctx, set()).finish()
+        return self._ok({"serverTime": str(self.emu.engine.now_ms)})
+
+    @endpoint("coins", "GET", "/api/v2/spot/public/coins", private=False)
+    def coins(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"coin"})
+        p.finish()
+        coins: list[str] = []
+        for inst in self.emu.engine.instruments.values():
+            for c in (inst.settle, inst.base):
+                if c not in coins:
+                    coins.append(c)
+        wanted = p.str("coin")
+        return self._ok([wire.coin_row(c, i + 1) for i, c in enumerate(coins) if wanted in (None, c)])
+
+    @endpoint("uta_settings", "GET", "/api/v3/account/settings")
+    def uta_settings(self, ctx: CallContext) -> Response:
+        # Accounts here are classic accounts: the unified-account API answers 40084, which is how
+        # ccxt (and Bitget's own SDKs) tell a classic key from a unified one.
+        raise errors.CLASSIC_ACCOUNT
+
+    @endpoint("spot_symbols", "GET", "/api/v2/spot/public/symbols", private=False)
+    def spot_symbols(self, ctx: CallContext) -> Response:
+        self._query(ctx, {"symbol"}).finish()
+        return self._ok([])  # no spot markets: the emulator lists USDT-M perpetuals only
+
+    @endpoint("margin_currencies", "GET", "/api/v2/margin/currencies", private=False)
+    def margin_currencies(self, ctx: CallContext) -> Response:
+        self._query(ctx, set()).finish()
+        return self._ok([])
+
+    @endpoint("spot_assets", "GET", "/api/v2/spot/account/assets")
+    def spot_assets(self, ctx: CallContext) -> Response:
+        self._query(ctx, {"coin", "assetType"}).finish()
+        return self._ok([])  # the spot wallet is empty: every account's funds are in USDT-M futures
+
+    @endpoint("contracts", "GET", "/api/v2/mix/market/contracts", private=False)
+    def contracts(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"productType", "symbol"})
+        product_type = self._product_type(p)
+        symbol = p.str("symbol", max_len=40)
+        p.finish()
+        if product_type != wire.SERVED_PRODUCT_TYPE:
+            return self._ok([])
+        rows = [
+            wire.contract_row(inst)
+            for inst in self.emu.engine.instruments.values()
+            if symbol is None or inst.symbol == symbol.upper()
+        ]
+        if symbol is not None and not rows:
+            raise errors.unknown_symbol(symbol)
+        return self._ok(rows)
+
+    # ------------------------------------------------------------------ public: market data
+
+    def _candles(self, ctx: CallContext, which: str) -> Response:
+        p = self._query(
+            ctx, {"symbol", "productType", "granularity", "startTime", "endTime", "limit", "kLineType"}
+        )
+        inst = self._market(p)
+        granularity = p.str("granularity", required=True, max_len=8)
+        unified = GRANULARITIES.get(granularity)  # type: ignore[arg-type]
+        if unified is None:
+            raise errors.bad_param(
+                "granularity", f"{granularity!r} is not served; use one of {list(GRANULARITIES)}"
+            )
+        p.choice("kLineType", {"market": "market", "mark": "mark", "index": "index"})
+        start = p.int("startTime", lo=0)
+        end = p.int("endTime", lo=0)
+        limit = min(p.int("limit", default=100, lo=1) or 100, CANDLE_LIMITS[which])  # type: ignore[type-var]
+        p.finish()
+        now = self.emu.engine.now_ms
+        period = Period.parse(unified)
+        series = self.emu.series[inst.symbol]
+        # endTime is exclusive: [startTime, endTime) holds exactly `limit` candles when ccxt asks for
+        # `since + limit × timeframe`, and the candle still forming at `now` counts as before it.
+        upper = None if end is None else end - 1
+        try:
+            if which == "history-candles":
+                # The history endpoint holds finished candles only.
+                last_finished = period.floor(now) - 1
+                upper = last_finished if upper is None else min(upper, last_finished)
+            candles = series.candles(period, now, start_ms=start, end_ms=upper, limit=limit)
+        except ValueError as e:
+            raise errors.bad_param("granularity", str(e)) from None
+        # A finished candle never changes: its row is formatted once per run.
+        cache = self.emu.wire_cache.setdefault("candle_rows", {}).setdefault((inst.symbol, unified), {})
+        rows = []
+        for c in candles:
+            row = cache.get(c.t)
+            if row is None:
+                row = [
+                    str(c.t),
+                    wire.fmt(c.open),
+                    wire.fmt(c.high),
+                    wire.fmt(c.low),
+                    wire.fmt(c.close),
+                    wire.fmt(c.volume),
+                    wire.fmt(c.quote_volume, 6),
+                ]
+                if period.next(c.t) <= now:
+                    cache[c.t] = row
+            rows.append(row)
+        return self._ok(rows)
+
+    @endpoint("candles", "GET", "/api/v2/mix/market/candles", private=False)
+    def candles(self, ctx: CallContext) -> Response:
+        return self._candles(ctx, "candles")
+
+    @endpoint("history_candles", "GET", "/api/v2/mix/market/history-candles", private=False)
+    def history_candles(self, ctx: CallContext) -> Response:
+        return self._candles(ctx, "history-candles")
+
+    def _ticker_row(self, inst: Instrument) -> dict[str, Any]:
+        eng = self.emu.engine
+        now = eng.now_ms
+        series = self.emu.series[inst.symbol]
+        last = eng.last_price(inst.symbol)
+        bid, ask = eng.book(inst.symbol)
+        day = series.closed_between(now - 86_400_000, now)
+        open24 = day[0].open if day else last
+        high24 = max((b.high for b in day), default=last)
+        low24 = min((b.low for b in day), default=last)
+        base_vol = sum((b.volume for b in day), Decimal(0))
+        quote_vol = sum((b.volume * b.close for b in day), Decimal(0))
+        utc_day = now - now % 86_400_000
+        today = series.closed_between(utc_day - 1, now)
+        open_utc = today[0].open if today else last
+        return {
+            "symbol": inst.symbol,
+            "lastPr": wire.fmt(last),
+            "askPr": wire.fmt(ask),
+            "bidPr": wire.fmt(bid),
+            "bidSz": "1.5",
+            "askSz": "1.5",
+            "high24h": wire.fmt(high24),
+            "low24h": wire.fmt(low24),
+            "ts": str(now),
+            "change24h": wire.fmt((last - open24) / open24, 5),
+            "baseVolume": wire.fmt(base_vol),
+            "quoteVolume": wire.fmt(quote_vol, 4),
+            "usdtVolume": wire.fmt(quote_vol, 4),
+            "openUtc": wire.fmt(open_utc),
+            "changeUtc24h": wire.fmt((last - open_utc) / open_utc, 5),
+            "indexPrice": wire.fmt(last),
+            "fundingRate": wire.fmt(eng.funding_rate(inst.symbol)),
+            "holdingAmount": "0",
+            "deliveryStartTime": None,
+            "deliveryTime": None,
+            "deliveryStatus": "",
+            "open24h": wire.fmt(open24),
+            "markPrice": wire.fmt(last),
+        }
+
+    @endpoint("ticker", "GET", "/api/v2/mix/market/ticker", private=False)
+    def ticker(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"symbol", "productType"})
+        inst = self._market(p)
+        p.finish()
+        return self._ok([self._ticker_row(inst)])
+
+    @endpoint("tickers", "GET", "/api/v2/mix/market/tickers", private=False)
+    def tickers(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"productType"})
+        product_type = self._product_type(p)
+        p.finish()
+        if product_type != wire.SERVED_PRODUCT_TYPE:
+            return self._ok([])
+        return self._ok([self._ticker_row(i) for i in self.emu.engine.instruments.values()])
+
+    @endpoint("depth", "GET", "/api/v2/mix/market/merge-depth", private=False)
+    def depth(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"symbol", "productType", "limit", "precision"})
+        inst = self._market(p)
+        limit_text = p.str("limit", max_len=8) or "100"
+        levels = DEPTH_LEVELS.get(limit_text.lower())
+        if levels is None:
+            if not limit_text.isdigit() or int(limit_text) < 1:
+                raise errors.bad_param("limit")
+            levels = min(int(limit_text), 150)
+        p.str("precision", max_len=8)
+        p.finish()
+        bid, ask = self.emu.engine.book(inst.symbol)
+        # A synthetic ladder: one tick apart, growing size away from the touch (the emulator's
+        # fills never walk this book; it exists for clients that read it).
+        asks = [
+            [wire.fmt(ask + i * inst.tick_size), wire.fmt(inst.min_qty * (10 + 5 * i))] for i in range(levels)
+        ]
+        bids = [
+            [wire.fmt(bid - i * inst.tick_size), wire.fmt(inst.min_qty * (10 + 5 * i))]
+            for i in range(levels)
+            if bid - i * inst.tick_size > 0
+        ]
+        return self._ok(
+            {
+                "asks": asks,
+                "bids": bids,
+                "ts": str(self.emu.engine.now_ms),
+                "scale": wire.fmt(inst.tick_size),
+                "precision": "scale0",
+                "isMaxPrecision": "NO",
+            }
+        )
+
+    @endpoint("funding_rate", "GET", "/api/v2/mix/market/current-fund-rate", private=False)
+    def funding_rate(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"symbol", "productType"})
+        inst = self._market(p)
+        p.finish()
+        eng = self.emu.engine
+        return self._ok(
+            [
+                {
+                    "symbol": inst.symbol,
+                    "fundingRate": wire.fmt(eng.funding_rate(inst.symbol)),
+                    "fundingRateInterval": str(inst.funding_interval_h),
+                    "nextUpdate": str(eng.next_funding_ms(inst.symbol)),
+                    "minFundingRate": "-0.003",
+                    "maxFundingRate": "0.003",
+                }
+            ]
+        )
+
+    @endpoint("funding_time", "GET", "/api/v2/mix/market/funding-time", private=False)
+    def funding_time(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"symbol", "productType"})
+        inst = self._market(p)
+        p.finish()
+        return self._ok(
+            [
+                {
+                    "symbol": inst.symbol,
+                    "nextFundingTime": str(self.emu.engine.next_funding_ms(inst.symbol)),
+                    "ratePeriod": str(inst.funding_interval_h),
+                }
+            ]
+        )
+
+    @endpoint("funding_history", "GET", "/api/v2/mix/market/history-fund-rate", private=False)
+    def funding_history(self, ctx: CallContext) -> Response:
+        p = self._query(ctx, {"symbol", "productType", "pageSize", "pageNo"})
+        inst = self._market(p)
+        size = p.int("pageSize", default=20, lo=1, hi=100) or 20
+        page = p.int("pageNo", default=1, lo=1) or 1
+        p.finish()
+        eng = self.emu.engine
+        step = inst.funding_interval_h * 3_600_000
+        first = self.emu.series[inst.symbol].first_open_ms
+        latest = eng.next_funding_ms(inst.symbol) - step
+        times = range(latest - ((page - 1) * size) * step, first - 1, -step)
+        rate = wire.fmt(eng.funding_rate(inst.symbol))
+        return self._ok(
+            [{"symbol": inst.symbol, "fundingRate": rate, "fundingTime": str(t)} for t in list(times)[:size]]
+        )
