@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import ccxt
 
+from .secrets import REDACTOR, install, redacted_print
+
+# Every logger a ccxt REST call writes to: ccxt's own (``logging.getLogger(__name__)`` in
+# ccxt/base/exchange.py, which the async exchanges inherit) and the HTTP stacks under it (URLs
+# with query strings at DEBUG). Filters see only their own logger's records, hence each by name.
+CCXT_LOGGERS: tuple[str, ...] = (
+    "ccxt.base.exchange",
+    "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "requests",
+    "aiohttp.client",
+)
+# ccxt's credential attributes (``Exchange.requiredCredentials``): identifiers and signing material.
+_KEY_FIELDS = ("apiKey", "uid", "login", "accountId")
+_SECRET_FIELDS = ("secret", "password", "privateKey", "twofa", "token")
+
 
 def point_ccxt(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
     """Send every API group of a ccxt exchange to ``base_url`` (e.g. ``http://127.0.0.1:8765``).
@@ -17,4 +33,31 @@ def point_ccxt(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
             api[key] = base
     else:
         exchange.urls["api"] = base
+    return exchange
+
+
+def guard_secrets(exchange: ccxt.Exchange) -> ccxt.Exchange:
+    """Keeps ``exchange``'s credentials out of every log line and print, in any escaped form.
+
+    Registers its keys (masked, see :func:`torchtrade.secrets.mask_key`) and secrets with the
+    process-wide :data:`~torchtrade.secrets.REDACTOR`; puts the redacting filter on
+    :data:`CCXT_LOGGERS` and on ``exchange.logger``; and routes ccxt's ``verbose=True`` output
+    (``Exchange.log``, a plain ``print`` in ccxt) through
+    :func:`~torchtrade.secrets.redacted_print`: still printed to stdout as ccxt does (its DEBUG
+    log already carries the same lines for logging users), minus the secrets.
+
+    Call it on every exchange built with real credentials, right after construction.
+    """
+    for name in _KEY_FIELDS:
+        value = getattr(exchange, name, None)
+        if isinstance(value, str):
+            REDACTOR.add(value, kind="key")
+    for name in _SECRET_FIELDS:
+        value = getattr(exchange, name, None)
+        if isinstance(value, str):
+            REDACTOR.add(value, kind="secret")
+    install(*CCXT_LOGGERS)
+    if getattr(exchange, "logger", None) is not None:
+        install(exchange.logger)
+    exchange.log = redacted_print  # ccxt calls self.log(*args): the instance attribute wins
     return exchange

@@ -13,21 +13,30 @@ from dataclasses import dataclass
 from dotenv import dotenv_values, find_dotenv
 
 from ....errors import ConfigError
-from ....secrets import Secret
+from ....secrets import MASK, REDACTOR, Secret, mask_key
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKeys:
+    """An account's keys. Built, they are registered with the log redactor (:data:`REDACTOR`), and
+    the repr shows the key as :func:`~torchtrade.secrets.mask_key` does (first 4 characters of a key
+    of 16 or more, else nothing) and the secrets as ``***``."""
+
     api_key: str
     api_secret: Secret
     passphrase: Secret | None = None
 
+    def __post_init__(self) -> None:
+        REDACTOR.add(self.api_key, kind="key")
+        REDACTOR.add(self.api_secret, kind="secret")
+        REDACTOR.add(self.passphrase, kind="passphrase")
+
     def __repr__(self) -> str:
-        shown = self.api_key[:4] + "…" if len(self.api_key) > 4 else "…"
         return (
-            f"ApiKeys(api_key={shown!r}, api_secret='***', passphrase={'***' if self.passphrase else None})"
+            f"ApiKeys(api_key={mask_key(self.api_key)!r}, api_secret='{MASK}', "
+            f"passphrase={repr(MASK) if self.passphrase else None})"
         )
 
 

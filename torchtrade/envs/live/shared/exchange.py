@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlparse
 
 import ccxt
 
-from ....ccxt_util import point_ccxt
-from ....secrets import MASK
+from ....ccxt_util import guard_secrets, point_ccxt
 from .credentials import ApiKeys
 from .venue import VenueProfile
 
@@ -18,27 +16,6 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 def is_local(base_url: str | None) -> bool:
     return bool(base_url) and urlparse(base_url).hostname in LOCAL_HOSTS  # type: ignore[arg-type]
-
-
-class RedactSecrets(logging.Filter):
-    """Masks secret values in log records (ccxt logs request headers, passphrase included, at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(s in message for s in self.secrets):
-            for s in self.secrets:
-                message = message.replace(s, MASK)
-            record.msg, record.args = message, ()
-        return True
-
-
-# One filter on ccxt's logger, holding every secret an env of this process uses.
-_REDACTOR = RedactSecrets()
-logging.getLogger("ccxt.base.exchange").addFilter(_REDACTOR)
 
 
 def build_exchange(
@@ -54,6 +31,8 @@ def build_exchange(
     """A ccxt client for the venue: demo/testnet mode when ``demo``, pointed at ``base_url`` if given.
 
     ``rate_limit`` keeps ccxt's own client-side throttle (what protects a real account from bans).
+    The keys never reach a log line or a print in any form (:func:`~torchtrade.ccxt_util.guard_secrets`):
+    the secret and passphrase show as ``***``, the API key as its first 4 characters at most.
     """
     config: dict[str, Any] = {
         "apiKey": keys.api_key,
@@ -64,12 +43,9 @@ def build_exchange(
     }
     if keys.passphrase is not None:
         config["password"] = keys.passphrase.reveal()
-    exchange = getattr(ccxt, profile.ccxt_id)(config)
+    exchange = guard_secrets(getattr(ccxt, profile.ccxt_id)(config))
     if demo:
         exchange.set_sandbox_mode(True)
     if base_url:
         point_ccxt(exchange, base_url)
-    _REDACTOR.secrets.update(
-        s for s in (keys.api_secret.reveal(), keys.passphrase and keys.passphrase.reveal()) if s
-    )
     return exchange
