@@ -3,15 +3,20 @@
 ```
 TorchTradeError
 ├── ConfigError(ValueError)          bad input, raised at construction: fix the config
+├── InvalidAction(ValueError, TypeError)  an action outside the action spec: fix the policy
 ├── VenueError                       the venue (or the way to it) failed
 │   ├── TransientVenueError          network, 5xx, timeout: retried with backoff
-│   │   └── RateLimited              429: retried after the venue's hint
+│   │   ├── RateLimited              429: retried after the venue's hint
+│   │   └── VenueUnavailable         still failing after the step's whole budget (outage_policy="raise")
 │   ├── OrderRejected                the venue refused an order: reported in info, the env goes on
 │   │   └── InsufficientMargin
 │   └── AuthError                    bad keys or permissions: stop, a human must act
-└── ReconciliationError              local and venue state still disagree after a re-read
+├── ReconciliationError              local and venue state still disagree after a re-read
+└── InternalError                    anything unexpected inside an env (a bug, a malformed answer)
 ```
-Messages never contain credentials.
+These are the only exceptions that leave an env, its clock or its trader. Inside a step a transient
+failure never escapes: the env follows its ``outage_policy`` (by default it holds and flags the step;
+see :class:`~torchtrade.envs.core.env.LiveTradingEnv`). Messages never contain credentials.
 """
 
 from __future__ import annotations
@@ -63,6 +68,28 @@ class InsufficientMargin(OrderRejected):
 
 class AuthError(VenueError):
     """Invalid credentials, signature or permissions: retrying will not help."""
+
+
+class VenueUnavailable(TransientVenueError):
+    """The venue stayed unreachable for the whole of a step's retry budget (``outage_policy="raise"``).
+
+    ``info`` is the step's info as far as it got: the orders placed before the outage are in it.
+    """
+
+    def __init__(self, message: str, *, info: dict | None = None, **kw: str | None) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.info = info or {}
+
+
+class InvalidAction(TorchTradeError, ValueError, TypeError):
+    """An action that the env's action spec does not contain (wrong type, shape or index)."""
+
+
+class InternalError(TorchTradeError):
+    """Something unexpected failed inside an env (a bug, or a venue answer ccxt could not parse).
+
+    The original exception is chained as ``__cause__``.
+    """
 
 
 class ReconciliationError(TorchTradeError):

@@ -37,16 +37,24 @@ def add_faults(control) -> None:
 def check_run(emulator, env, outcomes: list[dict]) -> None:
     emulator.control.clear_faults()
     emulator.control.settle()
-    orders = [o for o in emulator.control.ledger("order") if o["source"] == "api"]
+    ledger = emulator.control.ledger("order")
+    orders = [o for o in ledger if o["source"] == "api"]
     ids = Counter(o["client_oid"] for o in orders)
     assert all(n == 1 for n in ids.values()), [cid for cid, n in ids.items() if n > 1]  # zero duplicates
-    accepted = [o["client_oid"] for o in outcomes if o["status"] == "accepted"]
+    entries = [o for o in outcomes if o["action"] != "close"]
+    accepted = [o["client_oid"] for o in entries if o["status"] == "accepted"]
     assert len(accepted) == len(set(accepted))
     assert set(accepted) <= set(ids)  # every order the env counts as placed is on the venue...
     unknown = {o["client_oid"] for o in outcomes if o["status"] == "unknown"}
-    sent = {o["client_oid"] for o in outcomes if o["status"] in ("accepted", "unknown")}
+    sent = {o["client_oid"] for o in entries if o["status"] in ("accepted", "unknown")}
     assert set(ids) <= sent  # ...and the venue holds nothing the env did not mean to send
     assert len(unknown) <= 2
+    # Closes go through the venue's close-position call: one venue close per accepted close, never two.
+    closes = [o for o in outcomes if o["action"] == "close"]
+    venue_closes = [o for o in ledger if o["source"] == "close"]
+    accepted_closes = [o for o in closes if o["status"] == "accepted"]
+    unknown_closes = [o for o in closes if o["status"] == "unknown"]
+    assert len(accepted_closes) <= len(venue_closes) <= len(accepted_closes) + len(unknown_closes)
     env.step(1)  # one clean read
     venue = emulator.control.positions()
     venue_size = sum(float(p["qty"]) * (1 if p["side"] == "long" else -1) for p in venue)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -23,12 +25,21 @@ ACCOUNT_STATE_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PositionState:
-    """The venue's position in one symbol (``side`` None: flat). ``size`` is unsigned, in base units."""
+def exact_sum(values: Iterable[float]) -> float:
+    """Sum venue amounts exactly: each float is read as the short decimal it was parsed from
+    (``0.03 - 0.01`` is ``0.02``, not ``0.019999999999999997``)."""
+    return float(sum((Decimal(repr(float(v))) for v in values), Decimal(0)))
 
-    side: Side | None = None
-    size: float = 0.0
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One side of the venue's position in a symbol, exactly as the venue reports it.
+
+    ``size`` is unsigned, in base units, in the market's precision (never a recomputed amount).
+    """
+
+    side: Side
+    size: float
     entry_price: float = 0.0
     mark_price: float = 0.0
     leverage: float = 0.0
@@ -38,15 +49,115 @@ class PositionState:
 
     @property
     def signed_size(self) -> float:
-        return self.size if self.side == "long" else -self.size if self.side == "short" else 0.0
+        return self.size if self.side == "long" else -self.size
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionState:
+    """The venue's position in one symbol: its legs (none: flat; one in one-way mode; up to two, a long
+    and a short, in hedge mode). The legs are the state; everything else is a view of them.
+
+    With a single leg the views are that leg's. With both legs (hedge mode) they describe the *net*
+    exposure, computed exactly: ``signed_size`` is long − short, ``side`` the net side (None when the
+    legs cancel out, although :attr:`is_open` is still True: there is something to close), ``size`` its
+    magnitude; ``entry_price``, ``leverage``, ``liquidation_price`` and ``margin_mode`` are the larger
+    leg's (the long one on a tie); ``unrealized_pnl`` is the legs' sum and ``gross_size`` their total.
+    """
+
+    legs: tuple[Leg, ...] = ()
+
+    @classmethod
+    def single(cls, side: Side, size: float, **fields: Any) -> PositionState:
+        return cls((Leg(side, size, **fields),))
+
+    def leg(self, side: Side) -> Leg | None:
+        return next((leg for leg in self.legs if leg.side == side), None)
 
     @property
     def is_open(self) -> bool:
-        return self.side is not None and self.size > 0
+        """True while the venue holds anything in the symbol, even legs that net to zero."""
+        return any(leg.size > 0 for leg in self.legs)
+
+    @property
+    def hedged(self) -> bool:
+        """Both a long and a short leg are open."""
+        return self.leg("long") is not None and self.leg("short") is not None
+
+    @property
+    def signed_size(self) -> float:
+        return exact_sum(leg.signed_size for leg in self.legs)
+
+    @property
+    def gross_size(self) -> float:
+        return exact_sum(leg.size for leg in self.legs)
+
+    @property
+    def side(self) -> Side | None:
+        net = self.signed_size
+        return "long" if net > 0 else "short" if net < 0 else None
+
+    @property
+    def size(self) -> float:
+        return abs(self.signed_size)
+
+    @property
+    def main(self) -> Leg | None:
+        """The larger leg (the long one on a tie); None when flat."""
+        if not self.legs:
+            return None
+        return max(self.legs, key=lambda leg: (leg.size, leg.side == "long"))
+
+    def _main(self, name: str, default: Any = 0.0) -> Any:
+        main = self.main
+        return getattr(main, name) if main is not None else default
+
+    @property
+    def entry_price(self) -> float:
+        return self._main("entry_price")
+
+    @property
+    def mark_price(self) -> float:
+        return self._main("mark_price")
+
+    @property
+    def leverage(self) -> float:
+        return self._main("leverage")
+
+    @property
+    def liquidation_price(self) -> float:
+        return self._main("liquidation_price")
+
+    @property
+    def margin_mode(self) -> str | None:
+        return self._main("margin_mode", None)
+
+    @property
+    def unrealized_pnl(self) -> float:
+        return float(sum(leg.unrealized_pnl for leg in self.legs))
 
     @property
     def notional(self) -> float:
         return self.size * self.mark_price
+
+    def same_as(self, other: PositionState) -> bool:
+        """The same legs (side and exact size), whatever the prices."""
+        return _shape(self) == _shape(other)
+
+    def describe(self) -> str:
+        """``"flat"``, ``"long 0.01"`` or ``"long 0.03 + short 0.01"``."""
+        if not self.is_open:
+            return "flat"
+        return " + ".join(f"{leg.side} {leg.size:g}" for leg in sorted(self.legs, key=lambda x: x.side))
+
+    def legs_info(self) -> list[dict[str, Any]]:
+        return [leg.as_dict() for leg in self.legs]
+
+
+def _shape(position: PositionState) -> tuple[tuple[str, Decimal], ...]:
+    return tuple(sorted((leg.side, Decimal(repr(float(leg.size)))) for leg in position.legs if leg.size > 0))
 
 
 FLAT = PositionState()
@@ -92,6 +203,7 @@ class OrderOutcome:
     order_id: str | None = None
     reason: str | None = None
     code: str | None = None
+    filled: float | None = None  # what filled, once known (None: not checked)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -102,28 +214,48 @@ class OrderOutcome:
         return {k: v for k, v in asdict(self).items() if v not in (None, {})}
 
 
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """An order as the venue reports it now (``status``: ccxt's ``open``/``closed``/``canceled``)."""
+
+    order_id: str
+    status: str
+    amount: float
+    filled: float
+    average: float | None = None
+
+    @property
+    def working(self) -> bool:
+        return self.status == "open"
+
+
 def account_state(
     position: PositionState, balance: BalanceState, current_price: float, holding_time: int
 ) -> np.ndarray:
     """The 10-element ``account_state`` vector, in :data:`ACCOUNT_STATE_FIELDS` order.
 
-    ``cash`` is the free (available) balance; ``position_value`` the absolute notional at the mark;
-    ``unrealized_pnl_pct`` the position's price return since entry (a fraction, signed by side, not
-    multiplied by leverage); ``margin_ratio`` the position value over total equity; ``holding_time``
-    the number of steps the current position has been held.
+    ``cash`` is the free (available) balance; ``position_size`` the signed net size; ``position_value``
+    the net notional at the mark; ``unrealized_pnl_pct`` the position's price return since entry (a
+    fraction, signed by side, not multiplied by leverage); ``margin_ratio`` the *gross* notional (every
+    leg) over total equity; ``holding_time`` the number of steps the current position has been held.
+
+    When both legs of a hedge-mode position are open, the return is that of the legs together
+    (``Σ signed size × (mark − entry) / Σ size × entry``), and entry price, leverage and liquidation
+    price are the larger leg's (see :class:`PositionState`); the legs themselves are in ``info["legs"]``.
     """
     mark = position.mark_price or current_price
-    value = position.size * mark
     pnl_pct = 0.0
-    if position.is_open and position.entry_price > 0:
-        sign = 1.0 if position.side == "long" else -1.0
-        pnl_pct = sign * (mark / position.entry_price - 1.0)
-    margin_ratio = value / balance.total if balance.total > 0 else 0.0
+    cost = sum(leg.size * leg.entry_price for leg in position.legs)
+    if position.is_open and cost > 0:
+        pnl = sum(leg.signed_size * ((leg.mark_price or mark) - leg.entry_price) for leg in position.legs)
+        pnl_pct = pnl / cost
+    gross = sum(leg.size * (leg.mark_price or mark) for leg in position.legs)
+    margin_ratio = gross / balance.total if balance.total > 0 else 0.0
     return np.array(
         [
             balance.free,
             position.signed_size,
-            value,
+            position.size * mark,
             position.entry_price if position.is_open else 0.0,
             current_price,
             pnl_pct,

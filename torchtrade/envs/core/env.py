@@ -2,7 +2,11 @@
 
 A step: act on the action (orders through the trader), wait for the next ``execute_on`` bar to close
 (through the clock), observe (new candles, the venue's position and balance: three requests when
-nothing happened), reward (log return of portfolio value by default), and decide ``done``.
+nothing happened), settle the position (the venue's read against the env's own orders and fills, see
+:mod:`.reconcile`), reward (log return of portfolio value by default), and decide ``done``.
+
+A step never dies of the venue: a transient failure that outlasts the retries follows the outage
+policy (:mod:`.outage`); only torchtrade errors (:mod:`torchtrade.errors`) ever leave the env.
 
 Specs are built in ``__init__`` from a first read of the market, as TorchRL expects, and
 ``check_env_specs`` holds. Besides TensorDicts, ``step`` takes a plain action (int, numpy, tensor) and
@@ -12,8 +16,8 @@ then answers gym-style: ``obs, reward, done, info = env.step(2)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -21,23 +25,28 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
-from ...errors import VenueError
+from ...errors import InternalError, InvalidAction, TorchTradeError, TransientVenueError, VenueError
 from ...timeframes import TimeFrame
 from .account import (
     FLAT,
     BalanceState,
     FillInfo,
     OrderOutcome,
+    OrderState,
     PositionState,
     account_state,
 )
-from .actions import Intent, SLTPActions, StandardActions
+from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
+from .execution import Entry, PartialFillPolicy, execute_entry
 from .metrics import EpisodeMetrics
 from .observation import FeatureBuilder, FeatureFn
+from .outage import OutageGuard, OutagePolicy
+from .reconcile import Evidence, Reconciler
 from .reward import RewardFn, log_return
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Trader(Protocol):
@@ -45,6 +54,7 @@ class Trader(Protocol):
 
     calls: int
     retries: int
+    symbol: str
 
     def position(self) -> PositionState: ...
     def balance(self) -> BalanceState: ...
@@ -58,8 +68,12 @@ class Trader(Protocol):
         free_balance: float | None = None,
         stop_loss: float | None = None,
         take_profit: float | None = None,
+        amount: float | None = None,
     ) -> OrderOutcome: ...
     def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome: ...
+    def order_state(self, order_id: str) -> OrderState: ...
+    def cancel_order(self, order_id: str) -> bool: ...
+    def find_order(self, client_oid: str) -> dict[str, Any] | None: ...
     def cancel_brackets(self) -> None: ...
     def fetch_time(self) -> int: ...
 
@@ -93,6 +107,13 @@ class LiveTradingEnv(EnvBase):
         close_position_on_reset: flatten (and cancel brackets) at every reset.
         max_steps: truncate episodes after this many steps (None: never).
         seed: seeds the env's private RNG (random actions).
+        outage_policy / outage_rounds: what a step does when the venue stays unreachable (see
+            :mod:`torchtrade.envs.core.outage`), and how many times a failing phase is retried whole.
+        partial_fill_policy: what happens to the unfilled rest of an entry (see
+            :class:`~torchtrade.envs.core.execution.PartialFillPolicy`).
+        stale_read_rereads / max_contradiction_steps: how a position read that contradicts the env's
+            own orders is handled (see :mod:`torchtrade.envs.core.reconcile`).
+        sleep: how the env pauses between re-reads (tests pass a fast one).
     """
 
     batch_locked = True
@@ -118,6 +139,13 @@ class LiveTradingEnv(EnvBase):
         close_position_on_reset: bool = False,
         max_steps: int | None = None,
         seed: int | None = None,
+        outage_policy: OutagePolicy | str = OutagePolicy.HOLD,
+        outage_rounds: int = 3,
+        partial_fill_policy: PartialFillPolicy | str = PartialFillPolicy.RESEND,
+        stale_read_rereads: int = 2,
+        max_contradiction_steps: int = 10,
+        sleep: Callable[[float], None] | None = None,
+        reread_backoff_s: float = 0.25,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
         self.trader = trader
@@ -133,6 +161,7 @@ class LiveTradingEnv(EnvBase):
         self.bankrupt_threshold = bankrupt_threshold
         self.close_position_on_reset = close_position_on_reset
         self.max_steps = max_steps
+        self.partial_fill_policy = PartialFillPolicy(partial_fill_policy)
         self._builders = {
             tf: FeatureBuilder(w, feature_preprocessing_fn, include_base_features)
             for tf, w in zip(self.time_frames, self.window_sizes, strict=True)
@@ -144,15 +173,25 @@ class LiveTradingEnv(EnvBase):
         self.holding_time = 0
         self.metrics = EpisodeMetrics()
         self.last_info: dict[str, Any] = {}
-        # Fills are read from the env's creation on: older ones belong to earlier runs or other clients.
-        self._fills_from = clock.now_ms()
-        self._last_fill_ms: int | None = None
+        self._next_close = 0
+        self._our_orders: set[str] = set()
+        self._guard = OutageGuard(OutagePolicy(outage_policy), outage_rounds, self._bar_due)
+        self._reconciler = Reconciler(
+            rereads=stale_read_rereads,
+            max_steps=max_contradiction_steps,
+            sleep=sleep or getattr(getattr(trader, "retrier", None), "sleep", None) or _no_sleep,
+            backoff_s=reread_backoff_s,
+            brackets=isinstance(actions, SLTPActions),
+        )
         self._rng = torch.Generator()
         bind = getattr(clock, "bind", None)
         if callable(bind):
             bind(getattr(trader, "market", {}).get("id"))
+        # Fills are read from the env's creation on: older ones belong to earlier runs or other clients.
+        self._fills_from = clock.now_ms()
+        self._last_fill_ms: int | None = None
         # Warm up: a first read of the market sizes the observation (specs are built in __init__).
-        self.feed.prime(self.clock.now_ms())
+        self.feed.prime(self._fills_from)
         if self.feed.candles(self.execute_on).empty:
             raise VenueError(f"the venue returned no closed {self.execute_on} candle: nothing to observe")
         self._refresh_account()
@@ -185,6 +224,10 @@ class LiveTradingEnv(EnvBase):
     @property
     def action_map(self) -> Mapping[int, Any]:
         return self.actions.action_map
+
+    @property
+    def outage_policy(self) -> OutagePolicy:
+        return self._guard.policy
 
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:
@@ -221,93 +264,115 @@ class LiveTradingEnv(EnvBase):
         self.position = self.trader.position()
         self.balance = self.trader.balance()
 
-    def _record_fills(self, info: dict[str, Any]) -> None:
+    def _read_fills(self, info: dict[str, Any]) -> list[FillInfo]:
+        """Fills since the last ones seen; new ones are counted and reported in ``info["fills"]``."""
         since = self._last_fill_ms if self._last_fill_ms is not None else self._fills_from
         new = self.metrics.record_fills(self.trader.fills_since(since))
         if new:
             self._last_fill_ms = max(f.timestamp for f in new)
             info["fills"].extend(f.as_dict() for f in new)
+        return new
+
+    def _bar_due(self) -> bool:
+        """The next bar is due: a failing phase stops being retried (see :class:`OutageGuard`)."""
+        return self.clock.now_ms() >= self._next_close
 
     # ------------------------------------------------------------------ TorchRL
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
-        now = self.clock.now_ms()
-        if self.episode > 0 or self.step_count > 0:
-            self.feed.update(now)
-        self._next_close = self.execute_on.floor(now) + self.execute_on.ms
+        return self._boundary(self._reset_inner)
+
+    def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
+        action = self._check_action(tensordict.get("action"))
+        return self._boundary(lambda: self._step_inner(action))
+
+    @staticmethod
+    def _boundary(fn: Callable[[], T]) -> T:
+        """Only torchtrade errors leave the env; anything else is a bug, chained in an InternalError."""
+        try:
+            return fn()
+        except TorchTradeError:
+            raise
+        except Exception as e:
+            raise InternalError(f"unexpected {type(e).__name__} inside the env: {e}") from e
+
+    def _reset_inner(self) -> TensorDictBase:
+        info = self._new_info()
+        self._guard.down = False
+
+        def read() -> None:
+            now = self.clock.now_ms()
+            if self.episode > 0 or self.step_count > 0:
+                self.feed.update(now)
+            self._next_close = self.execute_on.floor(now) + self.execute_on.ms
+            self._refresh_account()
+
         self.episode += 1
         self.step_count = 0
-        info = self._new_info()
-        self._refresh_account()
-        if self.close_position_on_reset and self.position.is_open:
-            info["orders"].append(self._close(leg="reset").as_dict())
-            self.trader.cancel_brackets()
-            self._refresh_account()
-        self.holding_time = 0
+        ok, _ = self._guard.run("resetting", read, info)
+        if ok and self.close_position_on_reset and self.position.is_open:
+            outcome = self._close(leg="reset")
+            info["orders"].append(outcome.as_dict())
+            self._track(outcome)
+            self._guard.run("resetting", self._after_reset_close, info)
+        self.holding_time = 0 if not self.position.is_open else self.holding_time
         self.metrics = EpisodeMetrics(seen_fill_ids=self.metrics.seen_fill_ids)
-        self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
+        if ok:
+            self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
         self._finish_info(info)
         out = self._observation()
         out.update(self._done_td(False, False))
         return out
 
-    def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
-        action = self._check_action(tensordict.get("action"))
+    def _after_reset_close(self) -> None:
+        self.trader.cancel_brackets()
+        self._refresh_account()
+        if not self.position.is_open:
+            self.holding_time = 0
+
+    def _step_inner(self, action: int) -> TensorDictBase:
         info = self._new_info()
         before = self.position
         previous_value = self.portfolio_value
-        intent = self.actions.decide(action, self.position)
-        outcomes = self._execute(intent)
-        info["orders"] = [o.as_dict() for o in outcomes]
-        info["rejections"] = [o.as_dict() for o in outcomes if o.status in ("rejected", "unknown")]
-
-        # Wait for the next bar close on the clock, not "last bar seen + one bar": a minute without any
-        # trade has no bar, and the env must still move on by one bar of time.
         target = self._next_close
-        self.clock.wait_until(target)
-        new_bars = self.feed.update(self.clock.now_ms())
-        for _ in range(self.PUBLICATION_RETRIES):
-            # A venue may publish a closed bar a little late: ask again, briefly, before calling it stale.
-            if new_bars or self.clock.exhausted or not self.clock.wait_for_publication():
-                break
-            new_bars = self.feed.update(self.clock.now_ms())
-        if new_bars == 0:
-            info["stale_market_data"] = True
-            logger.warning("no new %s bar after waiting for %d", self.execute_on, target)
-        self._next_close = max(target, self.execute_on.floor(self.clock.now_ms())) + self.execute_on.ms
-        self._refresh_account()
-        mismatch = self._reconcile(intent, outcomes)
-        changed = (self.position.side, self.position.size) != (before.side, before.size)
-        if changed or any(o.accepted for o in outcomes):
-            # Only then can there be fills (ours, or the venue's: a bracket or a liquidation).
-            self._record_fills(info)
-        if mismatch:
-            self._explain(mismatch, outcomes, info)
-        self.step_count += 1
-        if not self.position.is_open:
-            self.holding_time = 0
-        elif before.is_open and self.position.side == before.side:
-            self.holding_time += 1
-        else:
-            self.holding_time = 1
-        self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
+        # This step owns one bar, whatever happens in it: the next step is the next bar.
+        self._next_close = target + self.execute_on.ms
 
-        reward = float(self.reward_fn(previous_value, self.portfolio_value, info))
+        fresh = self._act(action, info)
+        new_bars, observed = self._observe(target, before, fresh, info)
+
+        self.step_count += 1
+        if observed:
+            if not self.position.is_open:
+                self.holding_time = 0
+            elif before.is_open and self.position.side == before.side:
+                self.holding_time += 1
+            else:
+                self.holding_time = 1
+            self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
+        reward = float(self.reward_fn(previous_value, self.portfolio_value, info)) if observed else 0.0
         terminated = bool(
-            self.done_on_bankruptcy
+            observed
+            and self.done_on_bankruptcy
             and self.metrics.initial_value > 0
             and self.portfolio_value < self.bankrupt_threshold * self.metrics.initial_value
         )
-        truncated = bool(
-            (self.max_steps is not None and self.step_count >= self.max_steps)
-            or (new_bars == 0 and self.clock.exhausted)
-        )
+        truncated = bool(self.max_steps is not None and self.step_count >= self.max_steps)
+        if new_bars == 0 and observed and self._exhausted(info):
+            truncated = True
+            info["data_exhausted"] = True
         info["terminated"], info["truncated"] = terminated, truncated
         self._finish_info(info)
         out = self._observation()
         out.set("reward", torch.tensor([reward], dtype=torch.float32))
         out.update(self._done_td(terminated, truncated))
         return out
+
+    def _exhausted(self, info: dict[str, Any]) -> bool:
+        ok, exhausted = self._guard.run(
+            "asking whether the market data has ended", lambda: self.clock.exhausted, info
+        )
+        return bool(ok and exhausted)
 
     def _done_td(self, terminated: bool, truncated: bool) -> dict[str, torch.Tensor]:
         return {
@@ -316,91 +381,174 @@ class LiveTradingEnv(EnvBase):
             "truncated": torch.tensor([truncated]),
         }
 
+    # ------------------------------------------------------------------ a step's phases
+
+    def _act(self, action: int, info: dict[str, Any]) -> Evidence | None:
+        """Place this step's orders; returns the evidence of what an accepted order changed."""
+        if self._guard.down:
+            # The last step could not read the venue: never act on what it could not confirm.
+            ok, _ = self._guard.run("reading the account", self._refresh_account, info)
+            if not ok:
+                return None
+            self._guard.down = False
+            if self.outage_policy is OutagePolicy.FLATTEN and self.position.is_open:
+                logger.warning(
+                    "the venue answers again: flattening %s (outage_policy=flatten)", self.trader.symbol
+                )
+                outcome = self._close(leg="outage")
+                info["orders"].append(outcome.as_dict())
+                info["outage_flatten"] = outcome.as_dict()
+                self._track(outcome)
+                self.trader.cancel_brackets()
+                return self._evidence_of(outcome)
+        intent = self.actions.decide(action, self.position)
+        if intent.kind == "open" and self._reconciler.contradicted:
+            logger.info("entry held: the venue's position read still contradicts our last order")
+            info["reconciliation"] = {
+                "status": "entry_held",
+                "why": "the position read contradicts our fills",
+            }
+            intent = HOLD
+        if intent.kind == "hold":
+            return None
+        if intent.kind == "close":
+            outcome = self._close(leg="close")
+            info["orders"].append(outcome.as_dict())
+            self._track(outcome)
+            return self._evidence_of(outcome)
+        entry = execute_entry(
+            self.trader,
+            intent,
+            price=self._last_close(),
+            free_balance=self.balance.free,
+            client_oid=self._client_oid(f"open{intent.side[0]}"),  # type: ignore[index]
+            policy=self.partial_fill_policy,
+            read_fills=lambda: self._read_fills(info),
+        )
+        for outcome in entry.outcomes:
+            info["orders"].append(outcome.as_dict())
+            self._track(outcome)
+        info["partial_fills"].extend(entry.partial_fills)
+        return self._entry_evidence(intent, entry)
+
+    def _observe(
+        self, target: int, before: PositionState, fresh: Evidence | None, info: dict[str, Any]
+    ) -> tuple[int, bool]:
+        """Wait for the bar, read candles and the account, settle the position.
+
+        Returns ``(new bars, observed)``; ``observed`` is False when the venue could not be read.
+        """
+        # Wait for the next bar close on the clock, not "last bar seen + one bar": a minute without any
+        # trade has no bar, and the env must still move on by one bar of time.
+        ok, _ = self._guard.run("waiting for the next bar", lambda: self.clock.wait_until(target), info)
+        if not ok:
+            return 0, False
+        ok, new_bars = self._guard.run("reading candles", self._update_feed, info)
+        if not ok:
+            return 0, False
+        if new_bars == 0:
+            info["stale_market_data"] = True
+            logger.warning("no new %s bar after waiting for %d", self.execute_on, target)
+        ok, _ = self._guard.run("reading the account", lambda: self._settle(before, fresh, info), info)
+        if not ok:
+            return int(new_bars or 0), False
+        return int(new_bars or 0), True
+
+    def _update_feed(self) -> int:
+        new_bars = self.feed.update(self.clock.now_ms())
+        for _ in range(self.PUBLICATION_RETRIES):
+            # A venue may publish a closed bar a little late: ask again, briefly, before calling it stale.
+            if new_bars or not self.clock.wait_for_publication():
+                break
+            new_bars = self.feed.update(self.clock.now_ms())
+        now = self.clock.now_ms()
+        self._next_close = max(self._next_close, self.execute_on.floor(now) + self.execute_on.ms)
+        return new_bars
+
+    def _settle(self, before: PositionState, fresh: Evidence | None, info: dict[str, Any]) -> None:
+        read = self.trader.position()
+        self.balance = self.trader.balance()
+        settled = self._reconciler.settle(
+            before=before,
+            read=read,
+            fresh=fresh,
+            fills=lambda: self._read_fills(info),
+            ours=self._our_orders,
+            reread=self.trader.position,
+            order_exists=self._order_exists,
+        )
+        self.position = settled.position
+        if settled.note is not None:
+            info["reconciliation"] = settled.note
+        if fresh is not None and not self._fills_read_for(fresh, info):
+            # A close (or an entry whose fills were not read yet): its fills are in the next read.
+            self._read_fills(info)
+
+    def _fills_read_for(self, fresh: Evidence, info: dict[str, Any]) -> bool:
+        return any(f["order_id"] in (fresh.order_id or "").split(",") for f in info["fills"])
+
+    def _order_exists(self, ev: Evidence) -> bool:
+        """Whether the venue still knows the order behind ``ev`` (True when it cannot be asked)."""
+        if ev.client_oid:
+            return self.trader.find_order(ev.client_oid) is not None
+        if ev.order_id:
+            try:
+                self.trader.order_state(ev.order_id.split(",")[0])
+            except VenueError as e:
+                if isinstance(e, TransientVenueError):
+                    raise
+                return False
+        return True
+
     # ------------------------------------------------------------------ acting
 
     def _check_action(self, action: Any) -> int:
         if not isinstance(action, torch.Tensor):
-            raise TypeError(f"action must be an integer tensor, got {type(action).__name__}")
+            raise InvalidAction(f"action must be an integer tensor, got {type(action).__name__}")
         if action.dtype.is_floating_point or action.dtype.is_complex or action.dtype == torch.bool:
-            raise TypeError(f"action must have an integer dtype, got {action.dtype}")
+            raise InvalidAction(f"action must have an integer dtype, got {action.dtype}")
         if action.numel() != 1:
-            raise ValueError(
+            raise InvalidAction(
                 f"action must be a single index in [0, {self.actions.n}), got shape {tuple(action.shape)}"
             )
         value = int(action.item())
         if not 0 <= value < self.actions.n:
-            raise ValueError(f"action {value} is out of range: valid actions are 0..{self.actions.n - 1}")
+            raise InvalidAction(f"action {value} is out of range: valid actions are 0..{self.actions.n - 1}")
         return value
 
     def _client_oid(self, leg: str) -> str:
         return self.client_ids.make(self.episode, self.step_count, leg)
 
-    def _execute(self, intent: Intent) -> list[OrderOutcome]:
-        if intent.kind == "hold":
-            return []
-        if intent.kind == "close":
-            return [self._close(leg="close")]
-        price = self._last_close()
-        sl = tp = None
-        if intent.stop_loss is not None and intent.take_profit is not None:
-            sign = 1.0 if intent.side == "long" else -1.0
-            sl = price * (1.0 + sign * intent.stop_loss)
-            tp = price * (1.0 + sign * intent.take_profit)
-        outcome = self.trader.open(
-            intent.side,
-            price,
-            client_oid=self._client_oid(f"open{intent.side[0]}"),  # type: ignore[index,arg-type]
-            free_balance=self.balance.free,
-            stop_loss=sl,
-            take_profit=tp,
-        )
-        return [outcome]
-
     def _close(self, leg: str) -> OrderOutcome:
         return self.trader.close(self.position, client_oid=self._client_oid(leg))
 
-    def _reconcile(self, intent: Intent, outcomes: list[OrderOutcome]) -> dict[str, Any] | None:
-        """The venue is the truth; a read that contradicts what we just did is read again once.
+    def _track(self, outcome: OrderOutcome) -> None:
+        if outcome.order_id:
+            self._our_orders.update(outcome.order_id.split(","))
 
-        After an accepted entry we expect a position on that side, after an accepted close a flat
-        book. A replica that lags (a stale read) gives the old state: one re-read settles it. What is
-        left after the re-read is returned for :meth:`_explain`.
+    def _evidence_of(self, outcome: OrderOutcome) -> Evidence | None:
+        """What an accepted (or "nothing to close") close proves: the symbol is flat.
+
+        The evidence is looked up later by the id the venue knows: the client id of a close order, or
+        the order id of a close through the venue's close-position call (which takes no client id).
         """
-        accepted = [o for o in outcomes if o.accepted]
-        if not accepted:
+        if outcome.status not in ("accepted", "skipped"):
             return None
-        expect_side = intent.side if intent.kind == "open" else None
-        if self._matches(expect_side):
+        venue_knows_client_id = outcome.accepted and outcome.extra.get("via") != "close_position"
+        return Evidence(FLAT, outcome.client_oid if venue_knows_client_id else "", outcome.order_id)
+
+    def _entry_evidence(self, intent: Intent, entry: Entry) -> Evidence | None:
+        """What an accepted entry proves: the position it opened, of the size that filled."""
+        if entry.filled <= 0:
             return None
-        logger.info(
-            "position read %s disagrees with %s; reading again",
-            self.position.side or "flat",
-            accepted[0].action,
+        first = entry.outcomes[0]
+        expected = PositionState.single(
+            intent.side,  # type: ignore[arg-type]
+            entry.filled,
+            entry_price=entry.average or self._last_close(),
+            leverage=float(getattr(self.trader, "leverage", 0.0) or 0.0),
         )
-        self._refresh_account()
-        if self._matches(expect_side):
-            return None
-        return {
-            "expected": expect_side or "flat",
-            "venue": self.position.side or "flat",
-            "size": self.position.size,
-        }
-
-    def _explain(self, mismatch: dict[str, Any], outcomes: list[OrderOutcome], info: dict[str, Any]) -> None:
-        """A difference the venue's own fills explain (a bracket or a liquidation that fired within the
-        bar) is normal; anything else (a partial fill, an order lost after acceptance...) is reported in
-        ``info["reconciliation"]`` and logged. Either way the venue's position stands."""
-        ours = {o.order_id for o in outcomes}
-        if any(f["order_id"] not in ours for f in info["fills"]):
-            logger.info("position closed by the venue within the bar (a bracket or liquidation fired)")
-            return
-        info["reconciliation"] = mismatch
-        logger.warning("venue position differs from the expected one after a re-read: %s", mismatch)
-
-    def _matches(self, expect_side: str | None) -> bool:
-        if expect_side is None:
-            return not self.position.is_open
-        return self.position.side == expect_side
+        return Evidence(expected, first.client_oid, first.order_id)
 
     # ------------------------------------------------------------------ info
 
@@ -408,12 +556,14 @@ class LiveTradingEnv(EnvBase):
         # Every venue request goes through the trader (the feed fetches candles through it too).
         self._calls_before = self.trader.calls
         self._retries_before = self.trader.retries
-        return {"orders": [], "fills": [], "rejections": []}
+        return {"orders": [], "fills": [], "rejections": [], "partial_fills": []}
 
     def _finish_info(self, info: dict[str, Any]) -> None:
+        info["rejections"] = [o for o in info["orders"] if o["status"] in ("rejected", "unknown")]
         info.update(
             position=self.position.signed_size,
             side=self.position.side,
+            legs=self.position.legs_info(),
             entry_price=self.position.entry_price,
             unrealized_pnl=self.position.unrealized_pnl,
             portfolio_value=self.portfolio_value,
@@ -437,21 +587,27 @@ class LiveTradingEnv(EnvBase):
         return obs, float(nxt.get("reward").item()), bool(nxt.get("done").item()), dict(self.last_info)
 
     def close_all_positions(self) -> OrderOutcome:
-        """Flatten the position and cancel its brackets (``close()`` never does this on its own)."""
-        self._refresh_account()
-        outcome = self._close(leg=f"closeall{self.trader.calls}")
-        self.trader.cancel_brackets()
-        self._refresh_account()
-        if outcome.accepted:
-            self._record_fills({"fills": []})
-        return outcome
+        """Close every leg of the symbol and cancel its brackets (``close()`` never does this on its own)."""
+
+        def flatten() -> OrderOutcome:
+            self._refresh_account()
+            outcome = self._close(leg=f"closeall{self.trader.calls}")
+            self._track(outcome)
+            self.trader.cancel_brackets()
+            self._refresh_account()
+            if outcome.accepted:
+                self._read_fills({"fills": []})
+            return outcome
+
+        return self._boundary(flatten)
 
     def sync_positions(self) -> dict[str, Any]:
         """Re-read the venue's position and balance now."""
-        self._refresh_account()
+        self._boundary(self._refresh_account)
         return {
             "position": self.position.signed_size,
             "side": self.position.side,
+            "legs": self.position.legs_info(),
             "entry_price": self.position.entry_price,
             "portfolio_value": self.portfolio_value,
         }
@@ -461,7 +617,7 @@ class LiveTradingEnv(EnvBase):
         win_rate, num_positions."""
         summary = self.metrics.summary()
         summary["portfolio_value"] = self.portfolio_value
-        summary["num_positions"] = int(self.position.is_open)
+        summary["num_positions"] = len([leg for leg in self.position.legs if leg.size > 0])
         return summary
 
     def is_connected(self) -> bool:
@@ -472,10 +628,14 @@ class LiveTradingEnv(EnvBase):
         return True
 
 
+def _no_sleep(seconds: float) -> None:
+    return None
+
+
 def _as_action_tensor(action: Any) -> torch.Tensor:
     """A plain action (int, numpy scalar or array, tensor) as the scalar tensor the specs expect."""
     if isinstance(action, bool):
-        raise TypeError("action must be an integer, got bool")
+        raise InvalidAction("action must be an integer, got bool")
     if isinstance(action, int):
         return torch.tensor(action, dtype=torch.int64)
     if isinstance(action, np.ndarray | np.generic):
@@ -484,4 +644,4 @@ def _as_action_tensor(action: Any) -> torch.Tensor:
         if action.numel() == 1:
             return action.reshape(())
         return action
-    raise TypeError(f"action must be an int, a numpy integer or a tensor, got {type(action).__name__}")
+    raise InvalidAction(f"action must be an int, a numpy integer or a tensor, got {type(action).__name__}")

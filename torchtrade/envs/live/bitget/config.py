@@ -11,6 +11,8 @@ from ....config import positive_number, require, timeframe, timeframes, window_s
 from ....errors import ConfigError
 from ....secrets import Secret
 from ....timeframes import TimeFrame
+from ...core.execution import PartialFillPolicy
+from ...core.outage import OutagePolicy
 from ..shared.venue import MarginMode, PositionMode, TradeMode
 
 _UNIFIED_SWAP = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+:[A-Z0-9]+$")
@@ -59,6 +61,18 @@ class BitgetFuturesTradingEnvConfig:
         retry_attempts / retry_backoff_s / retry_max_backoff_s: retries of transient failures
             (exponential backoff with jitter; 429s wait for the venue's hint).
         client_rate_limit: ccxt's own throttle (None: on, except against a local base_url).
+        outage_policy: what a step does when the venue stays unreachable after the retries:
+            ``"hold"`` (default: return the last observation flagged ``info["venue_unavailable"]``,
+            place nothing), ``"raise"`` (raise :class:`~torchtrade.errors.VenueUnavailable`) or
+            ``"flatten"`` (hold, then close everything once the venue answers again). See
+            :mod:`torchtrade.envs.core.outage`.
+        outage_rounds: how many times a failing phase of a step is retried whole (each time with the
+            full retry policy), never past the next bar's close.
+        partial_fill_policy: the unfilled rest of an entry is ``"resend"`` (once, as a new order with
+            its own client id; default) or ``"drop"`` (see :mod:`torchtrade.envs.core.execution`).
+        stale_read_rereads: extra position reads when a read contradicts the env's own accepted order.
+        max_contradiction_steps: steps such a contradiction may stand (entries held) before the
+            venue's read is taken anyway (see :mod:`torchtrade.envs.core.reconcile`).
         env_id: prefix of this env's client order ids (random if None).
         seed: seed of the env's private RNG (random actions).
 
@@ -94,6 +108,11 @@ class BitgetFuturesTradingEnvConfig:
     retry_backoff_s: float = 0.25
     retry_max_backoff_s: float = 8.0
     client_rate_limit: bool | None = None
+    outage_policy: OutagePolicy | str = OutagePolicy.HOLD
+    outage_rounds: int = 3
+    partial_fill_policy: PartialFillPolicy | str = PartialFillPolicy.RESEND
+    stale_read_rereads: int = 2
+    max_contradiction_steps: int = 10
     env_id: str | None = None
     seed: int | None = None
 
@@ -178,6 +197,12 @@ class BitgetFuturesTradingEnvConfig:
         set_(self, "trade_mode", _enum(owner, "trade_mode", self.trade_mode, TradeMode))
         set_(self, "margin_mode", _enum(owner, "margin_mode", self.margin_mode, MarginMode))
         set_(self, "position_mode", _enum(owner, "position_mode", self.position_mode, PositionMode))
+        set_(self, "outage_policy", _enum(owner, "outage_policy", self.outage_policy, OutagePolicy))
+        set_(
+            self,
+            "partial_fill_policy",
+            _enum(owner, "partial_fill_policy", self.partial_fill_policy, PartialFillPolicy),
+        )
         for name in ("demo", "include_base_features", "close_position_on_reset", "done_on_bankruptcy"):
             require(
                 isinstance(getattr(self, name), bool),
@@ -213,7 +238,13 @@ class BitgetFuturesTradingEnvConfig:
                     value,
                     f"must be an integer >= {low} or None",
                 )
-        for name, low in (("request_timeout_ms", 1), ("retry_attempts", 1)):
+        for name, low in (
+            ("request_timeout_ms", 1),
+            ("retry_attempts", 1),
+            ("outage_rounds", 1),
+            ("stale_read_rereads", 0),
+            ("max_contradiction_steps", 1),
+        ):
             value = getattr(self, name)
             require(
                 isinstance(value, int) and not isinstance(value, bool) and value >= low,

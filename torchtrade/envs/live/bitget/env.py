@@ -149,6 +149,13 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
             close_position_on_reset=config.close_position_on_reset,
             max_steps=config.max_steps,
             seed=config.seed,
+            outage_policy=config.outage_policy,
+            outage_rounds=config.outage_rounds,
+            partial_fill_policy=config.partial_fill_policy,
+            stale_read_rereads=config.stale_read_rereads,
+            max_contradiction_steps=config.max_contradiction_steps,
+            sleep=retrier.sleep,
+            reread_backoff_s=config.retry_backoff_s,
         )
 
     def _make_actions(self, config: BitgetFuturesTradingEnvConfig) -> StandardActions | SLTPActions:

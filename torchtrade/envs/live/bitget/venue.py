@@ -15,6 +15,8 @@ BITGET = VenueProfile(
     needs_passphrase=True,
     # Bitget takes the margin mode of a position from each order's `marginMode`.
     margin_mode_per_order=True,
+    # Flash close (/api/v2/mix/order/close-positions) closes a leg whatever its size: no dust.
+    close_position_call=True,
     no_position_codes=("22002",),  # "No position to close"
     duplicate_order_codes=("40786", "40708", "45034"),  # "Duplicate clientOid" and its older spellings
     fill_pnl_field="profit",

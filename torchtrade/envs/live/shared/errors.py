@@ -81,6 +81,12 @@ def translate_errors(exchange: Any, venue: str, op: str, *, order: bool = False)
         raise cls(f"{venue} {op}: {_reason(e)}", venue=venue, op=op, code=venue_code(e)) from e
     except ccxt.BaseError as e:
         raise TransientVenueError(f"{venue} {op}: {type(e).__name__}", venue=venue, op=op) from e
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
+        # ccxt could not parse the answer (a proxy's error page, a truncated body): worth another try,
+        # and never a raw exception out of the env.
+        raise TransientVenueError(
+            f"{venue} {op}: unexpected answer ({type(e).__name__})", venue=venue, op=op
+        ) from e
 
 
 def _reason(err: BaseException) -> str:

@@ -18,12 +18,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt
 
 from ....errors import ConfigError, OrderRejected, TransientVenueError, VenueError
-from ...core.account import FLAT, BalanceState, FillInfo, OrderOutcome, PositionState, Side
+from ...core.account import (
+    BalanceState,
+    FillInfo,
+    Leg,
+    OrderOutcome,
+    OrderState,
+    PositionState,
+    Side,
+    exact_sum,
+)
 from .errors import translate_errors, venue_code
 from .retry import Retrier
 from .venue import MarginMode, PositionMode, TradeMode, VenueProfile
@@ -155,31 +165,33 @@ class FuturesTrader:
     # ------------------------------------------------------------------ reads
 
     def position(self) -> PositionState:
-        """The venue's net position in the symbol (one request)."""
+        """The venue's position in the symbol, every leg as the venue reports it (one request).
+
+        Sizes are the venue's own numbers (contracts × contract size, computed exactly); nothing is
+        netted here: in hedge mode a long and a short are two legs (see :class:`PositionState`).
+        """
         rows = self.call("fetch_positions", self.exchange.fetch_positions, [self.symbol])
-        open_rows = [p for p in rows if p.get("symbol") == self.symbol and (p.get("contracts") or 0) > 0]
-        if not open_rows:
-            return FLAT
-        if len(open_rows) > 1:
-            logger.warning(
-                "%s holds both a long and a short in %s; the env sees the net position",
-                self.profile.name,
-                self.symbol,
+        contract = Decimal(repr(float(self.market.get("contractSize") or 1)))
+        legs: dict[str, Leg] = {}
+        for p in rows:
+            contracts = p.get("contracts") or 0
+            side = p.get("side")
+            if p.get("symbol") != self.symbol or contracts <= 0 or side not in ("long", "short"):
+                continue
+            size = float(Decimal(repr(float(contracts))) * contract)
+            if side in legs:  # a venue answering one side twice (isolated + crossed rows): add them up
+                size = exact_sum((legs[side].size, size))
+            legs[side] = Leg(
+                side=side,
+                size=size,
+                entry_price=float(p.get("entryPrice") or 0.0),
+                mark_price=float(p.get("markPrice") or 0.0),
+                leverage=float(p.get("leverage") or self.leverage),
+                liquidation_price=float(p.get("liquidationPrice") or 0.0),
+                unrealized_pnl=float(p.get("unrealizedPnl") or 0.0),
+                margin_mode=p.get("marginMode"),
             )
-        signed = sum(p["contracts"] * (1 if p["side"] == "long" else -1) for p in open_rows)
-        main = max(open_rows, key=lambda p: p["contracts"])
-        if signed == 0:
-            return FLAT
-        return PositionState(
-            side="long" if signed > 0 else "short",
-            size=abs(float(signed)),
-            entry_price=float(main.get("entryPrice") or 0.0),
-            mark_price=float(main.get("markPrice") or 0.0),
-            leverage=float(main.get("leverage") or self.leverage),
-            liquidation_price=float(main.get("liquidationPrice") or 0.0),
-            unrealized_pnl=float(sum(p.get("unrealizedPnl") or 0.0 for p in open_rows)),
-            margin_mode=main.get("marginMode"),
-        )
+        return PositionState(tuple(legs[s] for s in ("long", "short") if s in legs))
 
     def balance(self) -> BalanceState:
         """Equity and free balance in the market's settle coin (one request)."""
@@ -209,18 +221,44 @@ class FuturesTrader:
             )
         return out
 
+    def order_state(self, order_id: str) -> OrderState:
+        """How much of an order has filled, and whether it is still working (one request)."""
+        order = self.call("fetch_order", self.exchange.fetch_order, order_id, self.symbol)
+        return OrderState(
+            order_id=str(order.get("id") or order_id),
+            status=str(order.get("status") or ""),
+            amount=float(order.get("amount") or 0.0),
+            filled=float(order.get("filled") or 0.0),
+            average=float(order.get("average") or 0.0) or None,
+        )
+
+    def cancel_order(self, order_id: str) -> bool:
+        """Cancel a working order; False when the venue says there is nothing left to cancel."""
+        try:
+            self.call("cancel_order", self.exchange.cancel_order, order_id, self.symbol)
+        except VenueError as e:
+            if isinstance(e, TransientVenueError):
+                raise
+            logger.info("cancel_order %s %s: %s (code %s)", self.symbol, order_id, e, e.code)
+            return False
+        return True
+
     # ------------------------------------------------------------------ orders
 
-    def amount_for(self, price: float, free_balance: float | None) -> tuple[float, str | None]:
+    def amount_for(
+        self, price: float, free_balance: float | None, amount: float | None = None
+    ) -> tuple[float, str | None]:
         """The entry amount: rounded down to precision, within the free balance, checked against minimums.
 
+        ``amount`` replaces the configured ``quantity_per_trade`` (a partial fill's remainder).
         Returns ``(amount, None)`` or ``(0, reason)`` when no valid order can be sent.
         """
-        raw = (
-            self.quantity_per_trade
-            if self.trade_mode is TradeMode.QUANTITY
-            else self.quantity_per_trade / price
-        )
+        if amount is not None:
+            raw = amount
+        elif self.trade_mode is TradeMode.QUANTITY:
+            raw = self.quantity_per_trade
+        else:
+            raw = self.quantity_per_trade / price
         if free_balance is not None and price > 0:
             affordable = free_balance * self.leverage / (price * (1 + FEE_BUFFER))
             if raw > affordable:
@@ -267,11 +305,12 @@ class FuturesTrader:
         free_balance: float | None = None,
         stop_loss: float | None = None,
         take_profit: float | None = None,
+        amount: float | None = None,
     ) -> OrderOutcome:
         """Open (or add to) a position at market, with optional stop-loss and take-profit prices placed
-        on the venue together with the order."""
+        on the venue together with the order; ``amount`` overrides the configured size."""
         action = f"open_{side}"
-        amount, reason = self.amount_for(price, free_balance)
+        amount, reason = self.amount_for(price, free_balance, amount)
         if reason is not None:
             logger.warning("not sending %s %s (%s): %s", action, self.symbol, client_oid, reason)
             return OrderOutcome(client_oid, action, "rejected", reason=reason, code="precheck")
@@ -291,24 +330,106 @@ class FuturesTrader:
         return outcome
 
     def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome:
-        """Close ``position`` with a reduce-only market order for its whole size."""
-        if not position.is_open:
+        """Close every leg of ``position``, whatever its size: nothing is left behind, not even dust.
+
+        Where the venue has a close-position call (Bitget's flash close), it is used: the venue closes
+        the leg it holds, so no amount is recomputed. It takes no client order id, but it is idempotent
+        by nature: an attempt after an ambiguous failure that finds nothing to close means the first
+        one did. Elsewhere each leg gets a reduce-only market order for exactly the size the venue
+        reported (leg ``close``, ``closel``/``closes`` in hedge mode).
+        """
+        legs = [leg for leg in position.legs if leg.size > 0]
+        if not legs:
             return OrderOutcome(client_oid, "close", "skipped", reason="No position to close")
-        ccxt_side = "sell" if position.side == "long" else "buy"
-        amount = float(self.exchange.amount_to_precision(self.symbol, position.size))
+        outcomes = [
+            self._close_leg(leg, client_oid if len(legs) == 1 else f"{client_oid}{leg.side[0]}")
+            for leg in legs
+        ]
+        if len(outcomes) == 1:
+            return outcomes[0]
+        accepted = [o for o in outcomes if o.accepted]
+        status = (
+            "accepted"
+            if accepted
+            else next((o.status for o in outcomes if o.status in ("rejected", "unknown")), "skipped")
+        )
+        return OrderOutcome(
+            client_oid,
+            "close",
+            status,  # type: ignore[arg-type]
+            amount=exact_sum(o.amount for o in accepted),
+            order_id=",".join(o.order_id for o in accepted if o.order_id) or None,
+            reason="; ".join(o.reason for o in outcomes if o.reason) or None,
+            code=next((o.code for o in outcomes if o.code), None),
+            extra={"legs": [o.as_dict() for o in outcomes]},
+        )
+
+    def _close_leg(self, leg: Leg, client_oid: str) -> OrderOutcome:
+        if self.profile.close_position_call:
+            return self._flash_close(leg, client_oid)
+        ccxt_side = "sell" if leg.side == "long" else "buy"
         params = self._order_params(client_oid, reduce_only=True)
-        outcome = self._submit("close", ccxt_side, amount, params, client_oid)
+        outcome = self._submit("close", ccxt_side, leg.size, params, client_oid)
         if outcome.status == "rejected" and outcome.code in self.profile.no_position_codes:
             return OrderOutcome(
                 client_oid, "close", "skipped", reason="No position to close", code=outcome.code
             )
         return outcome
 
+    def _flash_close(self, leg: Leg, client_oid: str) -> OrderOutcome:
+        """One leg through the venue's close-position call, retried safely (see :meth:`close`)."""
+        hedge = self.position_mode is PositionMode.HEDGE
+        ambiguous = False
+
+        def attempt() -> dict[str, Any]:
+            nonlocal ambiguous
+            self.calls += 1
+            try:
+                with translate_errors(self.exchange, self.profile.name, "close_position", order=True):
+                    return self.exchange.close_position(self.symbol, leg.side if hedge else None)
+            except TransientVenueError:
+                ambiguous = True
+                raise
+
+        try:
+            order = self.retrier.run(attempt)
+        except OrderRejected as e:
+            if e.code in self.profile.no_position_codes:
+                if ambiguous:
+                    logger.info("close of %s %s landed on an earlier attempt", leg.side, self.symbol)
+                    return OrderOutcome(
+                        client_oid, "close", "accepted", amount=leg.size, extra={"via": "close_position"}
+                    )
+                return OrderOutcome(
+                    client_oid, "close", "skipped", reason="No position to close", code=e.code
+                )
+            logger.warning(
+                "close %s %g %s rejected by %s (code %s): %s",
+                leg.side,
+                leg.size,
+                self.symbol,
+                self.profile.name,
+                e.code,
+                e,
+            )
+            return OrderOutcome(client_oid, "close", "rejected", amount=leg.size, reason=str(e), code=e.code)
+        except TransientVenueError as e:
+            logger.error("close %s %g %s: unconfirmed after retries: %s", leg.side, leg.size, self.symbol, e)
+            return OrderOutcome(client_oid, "close", "unknown", amount=leg.size, reason=str(e), code=e.code)
+        return OrderOutcome(
+            client_oid,
+            "close",
+            "accepted",
+            amount=leg.size,
+            order_id=str(order.get("id") or "") or None,
+            extra={"via": "close_position"},
+        )
+
     def close_position(self, client_oid: str | None = None) -> OrderOutcome:
         """Close whatever position the venue holds in the symbol; "No position to close" when flat."""
         import secrets
 
-        oid = client_oid or f"ttclose-{secrets.token_hex(6)}"
+        oid = client_oid or f"ttclose{secrets.token_hex(6)}"
         outcome = self.close(self.position(), client_oid=oid)
         if outcome.status == "skipped":
             logger.info("close_position %s: %s", self.symbol, outcome.reason)

@@ -46,6 +46,8 @@ class VenueProfile:
         key_env: environment variables holding (key, secret, passphrase).
         needs_passphrase: the venue signs with a passphrase (Bitget).
         margin_mode_per_order: the margin mode goes with every order (Bitget reads it from the order).
+        close_position_call: the venue closes a position leg by itself (ccxt's ``close_position``), so
+            the env never recomputes a close amount.
         no_position_codes: codes meaning "nothing to close" (answered gracefully, not as a failure).
         duplicate_order_codes: codes meaning "this client order id was already used".
         fill_pnl_field: field of a raw fill holding its realized PnL.
@@ -58,6 +60,7 @@ class VenueProfile:
     key_env: tuple[str, str, str | None]
     needs_passphrase: bool = False
     margin_mode_per_order: bool = False
+    close_position_call: bool = False
     no_position_codes: tuple[str, ...] = ()
     duplicate_order_codes: tuple[str, ...] = ()
     fill_pnl_field: str = "realizedPnl"

@@ -1,0 +1,172 @@
+"""An entry, placed and confirmed: the market order, what of it filled, and what happens to the rest.
+
+After the venue accepts an entry, its fills are read at once (the same read the env needs anyway to
+report them). When less than the order's amount filled, the order itself is asked for (fills can lag
+behind the order on a real venue); if part of it is still unfilled, the rest is cancelled and then,
+by :class:`PartialFillPolicy`:
+
+* ``resend`` (default): sent once more as a new market order for exactly the missing amount (rounded
+  down to the market's precision; dropped if that is below the market's minimum), with its own client
+  id (the original id plus ``r``), without brackets: the first order's position TP/SL cover the whole
+  position on the venue;
+* ``drop``: left unfilled; the position is what filled.
+
+Either way ``info["partial_fills"]`` holds one entry per partial fill, and the env's position is what
+the venue filled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ...errors import TransientVenueError
+from .account import FillInfo, OrderOutcome, OrderState, exact_sum
+from .actions import Intent
+
+logger = logging.getLogger(__name__)
+
+
+class PartialFillPolicy(StrEnum):
+    RESEND = "resend"
+    DROP = "drop"
+
+
+class EntryTrader(Protocol):
+    def open(
+        self,
+        side: str,
+        price: float,
+        *,
+        client_oid: str,
+        free_balance: float | None = None,
+        stop_loss: float | None = None,
+        take_profit: float | None = None,
+        amount: float | None = None,
+    ) -> OrderOutcome: ...
+    def order_state(self, order_id: str) -> OrderState: ...
+    def cancel_order(self, order_id: str) -> bool: ...
+
+
+@dataclass(slots=True)
+class Entry:
+    """The orders of one entry (the first, and a resend if any), what filled, at what average price."""
+
+    outcomes: list[OrderOutcome]
+    filled: float = 0.0
+    average: float | None = None
+    partial_fills: list[dict[str, Any]] = field(default_factory=list)
+
+
+def bracket_prices(intent: Intent, price: float) -> tuple[float | None, float | None]:
+    """Absolute stop-loss and take-profit prices of an SLTP entry at ``price`` (None: no bracket)."""
+    if intent.stop_loss is None or intent.take_profit is None:
+        return None, None
+    sign = 1.0 if intent.side == "long" else -1.0
+    return price * (1.0 + sign * intent.stop_loss), price * (1.0 + sign * intent.take_profit)
+
+
+def execute_entry(
+    trader: EntryTrader,
+    intent: Intent,
+    *,
+    price: float,
+    free_balance: float | None,
+    client_oid: str,
+    policy: PartialFillPolicy,
+    read_fills: Callable[[], list[FillInfo]],
+) -> Entry:
+    """Place an entry and make sure of what filled (see the module's docstring)."""
+    assert intent.side is not None
+    stop_loss, take_profit = bracket_prices(intent, price)
+    first = trader.open(
+        intent.side,
+        price,
+        client_oid=client_oid,
+        free_balance=free_balance,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+    )
+    entry = Entry([first])
+    if not first.accepted:
+        return entry
+    filled, average, rest = _confirm(trader, first, read_fills)
+    entry.filled, entry.average = filled, average
+    if rest <= 0:
+        return entry
+    note: dict[str, Any] = {
+        "client_oid": first.client_oid,
+        "order_id": first.order_id,
+        "amount": first.amount,
+        "filled": filled,
+        "remainder": rest,
+        "policy": policy.value,
+    }
+    entry.partial_fills.append(note)
+    if policy is PartialFillPolicy.DROP:
+        note["action"] = "dropped"
+        logger.warning(
+            "%s %s filled %g of %g; the rest (%g) is dropped",
+            first.action,
+            client_oid,
+            filled,
+            first.amount,
+            rest,
+        )
+        return entry
+    again = trader.open(intent.side, price, client_oid=f"{client_oid}r", amount=rest)
+    entry.outcomes.append(again)
+    note["resend_client_oid"] = again.client_oid
+    note["action"] = "resent" if again.accepted else f"resend {again.status}"
+    logger.warning(
+        "%s %s filled %g of %g; the rest (%g) sent again as %s: %s",
+        first.action,
+        client_oid,
+        filled,
+        first.amount,
+        rest,
+        again.client_oid,
+        again.status,
+    )
+    if again.accepted:
+        more, more_avg, _ = _confirm(trader, again, read_fills)
+        if more > 0:
+            total = exact_sum((filled, more))
+            entry.average = ((average or price) * filled + (more_avg or price) * more) / total
+            entry.filled = total
+    return entry
+
+
+def _confirm(
+    trader: EntryTrader, outcome: OrderOutcome, read_fills: Callable[[], list[FillInfo]]
+) -> tuple[float, float | None, float]:
+    """``(filled, average price, unfilled rest cancelled)`` of an accepted market order.
+
+    When the venue cannot be read now, the order is taken as filled (a market order fills; the
+    position read after the bar will say otherwise if it did not).
+    """
+    amount = outcome.amount
+    if outcome.order_id is None:  # found by client id without an id: nothing to match fills with
+        return amount, None, 0.0
+    try:
+        fills = [f for f in read_fills() if f.order_id == outcome.order_id]
+        filled = exact_sum(f.amount for f in fills)
+        average = sum(f.price * f.amount for f in fills) / filled if filled > 0 else None
+        if filled >= amount:
+            outcome.filled = filled
+            return filled, average, 0.0
+        state = trader.order_state(outcome.order_id)
+        if state.filled > filled:  # the fills lag behind the order
+            filled, average = state.filled, state.average or average
+        if filled < amount and state.working and not trader.cancel_order(outcome.order_id):
+            state = trader.order_state(outcome.order_id)  # it finished meanwhile
+            filled, average = max(filled, state.filled), state.average or average
+    except TransientVenueError as e:
+        logger.warning("could not confirm the fill of %s (%s): taking it as filled", outcome.client_oid, e)
+        return amount, None, 0.0
+    outcome.filled = filled
+    rest = exact_sum((amount, -filled))
+    return filled, average, max(rest, 0.0)
