@@ -34,7 +34,9 @@ def make(emulator, sltp: bool = False, **kw):
         if sltp
         else (BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig)
     )
-    return cls(cfg(base_url=emulator.url, **kw), clock=EmulatorClock(emulator.control), retry_sleep=lambda s: None)
+    return cls(
+        cfg(base_url=emulator.url, **kw), clock=EmulatorClock(emulator.control), retry_sleep=lambda s: None
+    )
 
 
 def venue_legs(emulator) -> dict[str, float]:
@@ -83,7 +85,8 @@ class TestHedgeLegs:
         ex.create_order(BTC, "market", "sell", 0.01, params={"hedged": True})
         env = make(emulator, position_mode="hedge")
         env.reset()
-        assert env.position.is_open and env.position.side is None
+        assert env.position.is_open
+        assert env.position.side is None
         state = env.reset()["account_state"]
         assert float(state[1]) == 0.0  # net size
         assert float(state[7]) > 0  # margin ratio counts both legs
@@ -125,7 +128,8 @@ def test_two_stale_reads_after_an_entry_never_buy_twice(emulator):
     _, _, _, info = env.step(2)
     assert info["orders"][0]["status"] == "accepted"
     assert info["reconciliation"]["status"] == "stale_read"
-    assert env.position.side == "long" and env.position.size == 0.01  # our fill proves it
+    assert env.position.side == "long"
+    assert env.position.size == 0.01
     _, _, _, info = env.step(2)  # the same action: the env knows it is long, it holds
     assert info["orders"] == []
     assert venue_legs(emulator) == {"long": 0.01}
@@ -187,10 +191,12 @@ def test_a_step_that_fails_after_its_order_landed_returns_the_order(emulator):
     # Candles fail for the whole step's budget (2 attempts × 3 rounds), right after the order.
     emulator.control.add_fault("server_error", "candles", times=6)
     _, reward, done, info = env.step(2)
-    assert info["venue_unavailable"] and info["stale_observation"]
+    assert info["venue_unavailable"]
+    assert info["stale_observation"]
     assert [o["action"] for o in info["orders"]] == ["open_long"]
     assert info["orders"][0]["status"] == "accepted"
-    assert reward == 0.0 and not done
+    assert reward == 0.0
+    assert not done
     assert emulator.control.status()["now"] == now + 60_000  # one bar, not more
     _, _, _, info = env.step(2)  # the next bar: the account is re-read before acting; it holds
     assert "venue_unavailable" not in info
@@ -246,7 +252,8 @@ def test_partial_fill_policies(emulator, policy):
     emulator.control.add_fault("partial_fill", "place_order", fill_ratio=0.5)
     _, _, _, info = env.step(2)
     (partial,) = info["partial_fills"]
-    assert partial["filled"] == 0.005 and partial["remainder"] == 0.005
+    assert partial["filled"] == 0.005
+    assert partial["remainder"] == 0.005
     orders = api_orders(emulator)
     if policy == "resend":
         assert partial["action"] == "resent"
