@@ -61,3 +61,20 @@ def guard_secrets(exchange: ccxt.Exchange) -> ccxt.Exchange:
         install(exchange.logger)
     exchange.log = redacted_print  # ccxt calls self.log(*args): the instance attribute wins
     return exchange
+
+
+def ohlcv_limits(exchange: ccxt.Exchange, symbol: str) -> dict[str, int]:
+    """The per-timeframe caps ccxt puts on ``fetch_ohlcv``'s ``limit`` for ``symbol``'s market type.
+
+    ccxt silently lowers a larger ``limit`` to these (Bitget swap: ``1d`` at 90, ``12h`` at 180):
+    a window sized for the larger ``limit`` would come back without its oldest candles. Read from
+    ccxt's own ``options["fetchOHLCV"][<spot|swap>]["maxLimitPerTimeframe"]``; empty when the
+    exchange has none. The market type is taken from the unified symbol (``BASE/QUOTE:SETTLE`` is
+    a derivative), so no request is made.
+    """
+    options = getattr(exchange, "options", None) or {}
+    by_type = options.get("fetchOHLCV") or {}
+    if not isinstance(by_type, dict):
+        return {}
+    caps = (by_type.get("swap" if ":" in symbol else "spot") or {}).get("maxLimitPerTimeframe") or {}
+    return {tf: int(n) for tf, n in caps.items() if isinstance(n, int) and n > 0}

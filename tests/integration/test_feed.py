@@ -268,6 +268,27 @@ class TestRequests:
         assert len(candle_requests(emulator, seq)) == requests
         assert_observes(feed, bundled_frame(), now)
 
+    def test_ccxts_lower_limit_for_a_timeframe_sizes_the_windows(self, emulator, exchange):
+        """ccxt lowers ``limit`` per timeframe (Bitget swap: 1d to 90); here 1h to 5, on this client.
+
+        A window sized for a larger ``limit`` would come back without its oldest candles; the feed
+        reads ccxt's caps from the exchange and pages 1h candles 5 at a time.
+        """
+        emulator.control.reset(history_bars=1000)
+        exchange.options["fetchOHLCV"]["swap"]["maxLimitPerTimeframe"]["1h"] = 5
+        feed = make_feed(exchange, "1min", {"1min": 10, "1h": 14})
+        now = exchange.fetch_time()
+        plan = feed.plan(now)
+        assert plan.direct == (P("1h"),)
+        assert plan.requests == 1 + 3  # one page of 1m bars, 14 hours in pages of 5 (aggregated: 5)
+        feed.prime(now)
+        assert feed.requests == plan.requests
+        assert_observes(feed, bundled_frame(), now)
+        for bars in [1, 60, 3]:
+            now = emulator.control.advance(bars=bars)["now"]
+            feed.update(now)
+            assert_observes(feed, bundled_frame(), now)
+
 
 class TestRobustness:
     def test_duplicated_reordered_and_stale_candles_and_failed_requests(self, emulator, exchange):
@@ -279,7 +300,7 @@ class TestRobustness:
         def perturbed(symbol, timeframe, since=None, limit=None, params=None):
             nonlocal calls
             calls += 1
-            rows = exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
+            rows = exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit, params=params)
             if calls > 1 and calls % 3 == 0:
                 raise ccxt.NetworkError("connection reset (test)")
             first = since if since is not None else (rows[0][0] if rows else emulator.control.status()["now"])
@@ -318,7 +339,7 @@ class TestRobustness:
             calls += 1
             if calls == fail_at:
                 raise ccxt.RequestTimeout("timed out (test)")
-            return exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
+            return exchange.fetch_ohlcv(symbol, timeframe, since=since, limit=limit, params=params)
 
         history = {P("1min"): 300, P("15min"): 4}  # 2 pages of 1m bars; 15m aggregated from them
         feed = CandleFeed(flaky, BTC, P("1min"), list(history), history)
@@ -341,8 +362,8 @@ class TestRobustness:
         feed = make_feed(exchange, "1min", {"1min": 30, "15min": 4, "1h": 2})
         frame = bundled_frame()
         feed.prime(exchange.fetch_time())
-        # The update that runs into the end gets 4 bars where 61 closed: an update asks for the newest
-        # bars, so that one answer already says nothing follows them.
+        # The update that runs into the end gets 4 bars where 61 closed: an update asks for every bar
+        # since the last one in one window, so that one answer already says nothing follows them.
         for bars, new, requests in [(10, 10, 1), (25, 25, 1), (1, 1, 1), (61, 4, 1), (5, 0, 1), (60, 0, 1)]:
             now = emulator.control.advance(bars=bars)["now"]
             before = feed.requests

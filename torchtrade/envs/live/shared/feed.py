@@ -1,11 +1,17 @@
 """Closed candles of several timeframes for one symbol, fetched incrementally through ccxt.
 
-The feed is what a live env observes, so it keeps two promises above all:
+The feed is what a live env observes, so it keeps three promises above all:
 
 * **No look-ahead.** A candle of timeframe ``tf`` opened at ``t`` is closed iff ``t + tf.ms <= now``;
   the forming candle is never returned, whatever the venue's endpoint answers (Bitget's recent-candles
   endpoint includes it, its history endpoint does not, and ccxt chooses between them with the
   client's wall clock, which says nothing about a replayed 2022 emulator timeline).
+* **The venue's present, not the client's.** Every request names its whole window, both ends,
+  from the ``now_ms`` the caller passes (the venue's time): ``since`` and ``limit``, and
+  ``params={"until": ..., "endTime": ...}`` for its last millisecond. ``until`` is ccxt's unified
+  name; ccxt's Bitget ``fetch_ohlcv`` clamps it to the client's own wall clock (and without it ends
+  a recent ``since`` window there), so the venue's own ``endTime`` goes along and wins. The answer
+  is then the same whatever the client's clock says, the emulator's speed or its ``--start``.
 * **Few requests.** :meth:`CandleFeed.prime` fetches the windows once (each higher timeframe either
   directly or aggregated from base bars, whichever costs fewer requests). After that,
   :meth:`CandleFeed.update` makes one request for the base bars closed since the last one and
@@ -31,9 +37,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+import ccxt
 import numpy as np
 import pandas as pd
 
+from ....ccxt_util import ohlcv_limits
 from ....timeframes import TimeFrame
 
 __all__ = ["COLUMNS", "CandleFeed", "FetchOHLCV", "FetchPlan"]
@@ -41,7 +49,8 @@ __all__ = ["COLUMNS", "CandleFeed", "FetchOHLCV", "FetchPlan"]
 logger = logging.getLogger(__name__)
 
 FetchOHLCV = Callable[..., list[list[float]]]
-"""ccxt's ``exchange.fetch_ohlcv(symbol, timeframe, since=None, limit=None, params={})``."""
+"""ccxt's ``exchange.fetch_ohlcv(symbol, timeframe, since=None, limit=None, params={})``: the feed
+always passes ``since``, ``limit`` and ``params`` (the window's end) by keyword."""
 
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -65,7 +74,7 @@ class CandleFeed:
 
     Args:
         fetch_ohlcv: ccxt's ``exchange.fetch_ohlcv`` (or anything with its signature and semantics:
-            candles with open time >= ``since``, at most ``limit``, oldest first).
+            candles with open time in ``[since, params["until"]]``, at most ``limit``, oldest first).
         symbol: The unified symbol (``"BTC/USDT:USDT"``).
         base: The timeframe fetched on every :meth:`update`; every other timeframe is aggregated from
             it. It need not be in ``timeframes``.
@@ -79,6 +88,13 @@ class CandleFeed:
             higher timeframe outside it is always aggregated, never fetched directly. None: taken from
             ``fetch_ohlcv.__self__.timeframes`` when ``fetch_ohlcv`` is a bound ccxt method, else every
             timeframe is assumed to be served.
+        timeframe_limits: Lower caps per ccxt timeframe string (``{"1d": 90}``): ccxt lowers a larger
+            ``limit`` to these, so a window is never sized beyond them. None: ccxt's own caps
+            (:func:`~torchtrade.ccxt_util.ohlcv_limits`) of the exchange ``fetch_ohlcv`` is bound
+            to, or of the ``exchange`` attribute of the object it is bound to (the env's trader);
+            none if neither is a ccxt exchange.
+        end_param: The venue's own name for the window's end, sent with ccxt's ``until`` (see the
+            module docstring); None sends ``until`` alone.
 
     Attributes:
         symbol: The symbol.
@@ -104,6 +120,8 @@ class CandleFeed:
         *,
         page_limit: int = 200,
         venue_timeframes: Collection[str] | None = None,
+        timeframe_limits: Mapping[str, int] | None = None,
+        end_param: str | None = "endTime",
     ) -> None:
         self._fetch_ohlcv = fetch_ohlcv
         self.symbol = symbol
@@ -129,6 +147,11 @@ class CandleFeed:
         if isinstance(page_limit, bool) or not isinstance(page_limit, int) or page_limit < 1:
             raise ValueError(f"page_limit={page_limit!r}: must be an int >= 1")
         self.page_limit = page_limit
+        if timeframe_limits is None:
+            exchange = _exchange_of(fetch_ohlcv)
+            timeframe_limits = ohlcv_limits(exchange, symbol) if exchange is not None else {}
+        self._caps = dict(timeframe_limits)
+        self._end_param = end_param
         if venue_timeframes is None:
             venue_timeframes = getattr(getattr(fetch_ohlcv, "__self__", None), "timeframes", None)
         self._served: frozenset[str] | None = (
@@ -160,7 +183,7 @@ class CandleFeed:
 
         Also fetches the base bars of each higher timeframe's forming period, so that :meth:`update`
         can aggregate it locally. Any state from an earlier prime is dropped. Costs
-        ``ceil(bars / page_limit)`` requests per fetched window on gapless data (see
+        ``ceil(bars / limit)`` requests per fetched window on gapless data (see
         :meth:`plan`); one more per window when the venue holds fewer candles than asked for, to
         find that out.
 
@@ -214,7 +237,8 @@ class CandleFeed:
         """Fetches the base bars closed since the last one and folds the closed periods into each timeframe.
 
         One request when base bars may have closed since the last call (several only when more than
-        ``page_limit`` are missing); none when no base bar can have closed (``now_ms`` is still
+        ``page_limit`` are missing): the window from the first bar not seen yet to the base bar
+        forming at ``now_ms``, exclusive; none when no base bar can have closed (``now_ms`` is still
         inside the base bar after the newest one seen). A higher-timeframe period is emitted once it
         has ended (its end <= ``now_ms``), from the base bars the venue has for it; a period with no
         base bar at all (a gap in the data) yields no candle.
@@ -234,12 +258,11 @@ class CandleFeed:
         base_floor = self.base.floor(now)
         new: list[_Row] = []
         missing = (base_floor - self._next_base) // self.base.ms
-        if 0 < missing < self.page_limit:
-            # The newest bars, without `since`: ccxt (Bitget) ends a `since` window at the client's own
-            # wall clock, which a replay running ahead of real time (``--speed 600 --start now``) has
-            # passed; asking for the latest `missing + 1` candles (the forming one included, and
-            # dropped) is right whatever the clocks.
-            new = _closed_rows(self._request_latest(self.base, missing + 1), self.base, self._next_base, now)
+        if 0 < missing <= self._limit(self.base):
+            # One request, even when the answer is short (the data ended, or the venue is late with
+            # a bar): the next update asks again from the first bar not received.
+            raw = self._request(self.base, self._next_base, missing)
+            new = _closed_rows(raw, self.base, self._next_base, now)
         elif missing > 0:
             new, cursor, _ = self._page_forward(self.base, self._next_base, base_floor, now)
             self._next_base = max(self._next_base, cursor)
@@ -285,7 +308,8 @@ class CandleFeed:
     def plan(self, now_ms: int) -> FetchPlan:
         """What :meth:`prime` at ``now_ms`` fetches, and how many requests that takes on gapless data.
 
-        A higher timeframe costs ``ceil(history / page_limit)`` requests fetched directly, or nothing
+        A higher timeframe costs ``ceil(history / limit)`` requests fetched directly (``limit``: the
+        ``page_limit``, or the timeframe's lower cap in ``timeframe_limits``), or nothing
         beyond the base fetch when the base window already spans its periods. Aggregating a timeframe
         makes aggregating every timeframe with a shorter span free, so the candidates are the
         prefixes of the timeframes sorted by span; ties go to aggregation, which yields candles built
@@ -315,7 +339,7 @@ class CandleFeed:
             if self._served is not None and any(tf.to_ccxt() not in self._served for tf in direct):
                 continue
             bars = max([needed, *(span[tf] for tf in aggregated)])
-            cost = self._pages(bars) + sum(self._pages(self.history[tf]) for tf in direct)
+            cost = self._pages(bars, self.base) + sum(self._pages(self.history[tf], tf) for tf in direct)
             if best is None or cost <= best.requests:
                 best = FetchPlan(bars, aggregated, direct, cost)
         assert best is not None  # k = len(by_span) aggregates everything, which is always possible
@@ -323,8 +347,12 @@ class CandleFeed:
 
     # ------------------------------------------------------------------ fetching
 
-    def _pages(self, n: int) -> int:
-        return -(-n // self.page_limit)
+    def _limit(self, tf: TimeFrame) -> int:
+        """Candles per request for ``tf``: the page limit, or ccxt's lower cap for that timeframe."""
+        return min(self.page_limit, self._caps.get(tf.to_ccxt(), self.page_limit))
+
+    def _pages(self, n: int, tf: TimeFrame) -> int:
+        return -(-n // self._limit(tf))
 
     def _fetch_window(
         self,
@@ -343,8 +371,8 @@ class CandleFeed:
 
         Args:
             whole_pages: Round the window up to whole pages: the extra candles cost no request and
-                absorb gaps in the data. Only for the base: ccxt caps ``limit`` below ``page_limit``
-                for long timeframes (Bitget swap: 1d at 90), where a longer window costs requests.
+                absorb gaps in the data. Only for the base: a directly fetched timeframe gets
+                exactly its window.
 
         Returns:
             ``(rows, cursor, covered_from)``: the closed candles, oldest first; the open time of the
@@ -352,13 +380,14 @@ class CandleFeed:
             ``rows`` (None: all of the venue's history is).
         """
         until = tf.floor(now)
-        start = until - (self._pages(n) * self.page_limit if whole_pages else n) * tf.ms
+        page = self._limit(tf)
+        start = until - (self._pages(n, tf) * page if whole_pages else n) * tf.ms
         rows, cursor, first_empty = self._page_forward(tf, start, until, now)
         # An empty first answer says "no older history" only if it covered a whole page.
-        whole_page_empty = first_empty and (until - start) // tf.ms >= self.page_limit
+        whole_page_empty = first_empty and (until - start) // tf.ms >= page
         covered_from: int | None = None if whole_page_empty else start
         while covered_from is not None and not enough(rows, covered_from):
-            end, covered_from = covered_from, covered_from - self.page_limit * tf.ms
+            end, covered_from = covered_from, covered_from - page * tf.ms
             older, _, _ = self._page_forward(tf, covered_from, end, now)
             if not older:
                 covered_from = None
@@ -374,10 +403,11 @@ class CandleFeed:
         whole page is empty (a gap in the data, or time before its history starts), so the cursor
         moves past it instead of asking for it forever.
 
-        The ``limit`` is the number of candles wanted (within ``page_limit``), so ccxt's Bitget
-        window ``[since, since + limit × tf)`` ends where the forming candle begins: asking for more
-        would make ccxt end the window at its wall clock instead, and the recent endpoint would
-        answer with the newest ``limit`` candles of it, forming one included.
+        Each request's window is ``[cursor, cursor + limit × tf)``, ``limit`` being the candles
+        wanted (within the timeframe's limit), so it holds exactly ``limit`` candles and ends at the
+        latest where the forming candle begins: the same answer from Bitget's recent endpoint
+        (newest ``limit`` candles in the window) and its history endpoint (the ``limit`` candles
+        ending at ``endTime``), whichever ccxt picks.
 
         Returns:
             ``(rows, cursor, first_empty)``: closed candles at or after ``since``, oldest first and
@@ -388,7 +418,7 @@ class CandleFeed:
         cursor = since
         first_empty: bool | None = None
         while cursor < until:
-            limit = max(1, min((until - cursor) // tf.ms, self.page_limit))
+            limit = max(1, min((until - cursor) // tf.ms, self._limit(tf)))
             fresh = _closed_rows(self._request(tf, cursor, limit), tf, cursor, now)
             if first_empty is None:
                 first_empty = not fresh
@@ -401,15 +431,22 @@ class CandleFeed:
                 break
         return [found[t] for t in sorted(found)], cursor, bool(first_empty)
 
-    def _request_latest(self, tf: TimeFrame, limit: int) -> list[list[float]]:
-        self.requests += 1
-        logger.debug("fetch_ohlcv(%s, %s, limit=%d)", self.symbol, tf.to_ccxt(), limit)
-        return self._fetch_ohlcv(self.symbol, tf.to_ccxt(), limit=limit) or []
-
     def _request(self, tf: TimeFrame, since: int, limit: int) -> list[list[float]]:
+        """The candles of ``[since, since + limit × tf)``, the window's end named as the venue's time.
+
+        ``until`` (ccxt's, inclusive) and the venue's ``end_param`` are the window's last
+        millisecond: one candle short of the next open, so an inclusive or an exclusive end on the
+        venue's side gives the same ``limit`` candles.
+        """
         self.requests += 1
-        logger.debug("fetch_ohlcv(%s, %s, since=%d, limit=%d)", self.symbol, tf.to_ccxt(), since, limit)
-        return self._fetch_ohlcv(self.symbol, tf.to_ccxt(), since=since, limit=limit) or []
+        last = since + limit * tf.ms - 1
+        params: dict[str, int] = {"until": last}
+        if self._end_param:
+            params[self._end_param] = last
+        logger.debug(
+            "fetch_ohlcv(%s, %s, since=%d, limit=%d, until=%d)", self.symbol, tf.to_ccxt(), since, limit, last
+        )
+        return self._fetch_ohlcv(self.symbol, tf.to_ccxt(), since=since, limit=limit, params=params) or []
 
     # ------------------------------------------------------------------ buffers
 
@@ -425,6 +462,15 @@ class CandleFeed:
         if self._pending_from:
             drop = min(drop, bisect_left(self._base, min(self._pending_from.values()), key=_open_time))
         del self._base[:drop]
+
+
+def _exchange_of(fetch_ohlcv: FetchOHLCV) -> ccxt.Exchange | None:
+    """The ccxt exchange behind ``fetch_ohlcv``: its ``__self__``, or that object's ``exchange``."""
+    owner = getattr(fetch_ohlcv, "__self__", None)
+    for candidate in (owner, getattr(owner, "exchange", None)):
+        if isinstance(candidate, ccxt.Exchange):
+            return candidate
+    return None
 
 
 def _closed_rows(raw: Iterable[Sequence[float]], tf: TimeFrame, since: int, now: int) -> list[_Row]:
