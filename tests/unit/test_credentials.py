@@ -6,7 +6,7 @@ import pytest
 
 from torchtrade.envs.live.shared.credentials import ApiKeys, resolve
 from torchtrade.errors import ConfigError
-from torchtrade.secrets import REDACTOR, Secret
+from torchtrade.secrets import Secret
 
 ENV = ("BITGETACCESSAPIKEY", "BITGETSECRETKEY", "BITGETPASSPHRASE")
 NONE = (None, None, None)
@@ -71,8 +71,3 @@ def test_a_long_key_shows_its_first_four_characters_only():
     got = keys(given=("bg_0123456789abcdef", "TOPSECRET", "PASSPHRASE"))
     assert "api_key='bg_0***'" in repr(got)
     assert "0123456789abcdef" not in repr(got)
-
-
-def test_resolved_keys_are_registered_with_the_log_redactor():
-    got = keys(given=("resolved-key-0123456789", "resolved-secret", "resolved-passphrase"))
-    assert REDACTOR.redact(f"{got.api_key} resolved-secret resolved-passphrase") == "reso*** *** ***"

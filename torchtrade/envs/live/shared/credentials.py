@@ -13,25 +13,21 @@ from dataclasses import dataclass
 from dotenv import dotenv_values, find_dotenv
 
 from ....errors import ConfigError
-from ....secrets import MASK, REDACTOR, Secret, mask_key
+from ....secrets import MASK, Secret, mask_key
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKeys:
-    """An account's keys. Built, they are registered with the log redactor (:data:`REDACTOR`), and
-    the repr shows the key as :func:`~torchtrade.secrets.mask_key` does (first 4 characters of a key
-    of 16 or more, else nothing) and the secrets as ``***``."""
+    """An account's keys. The repr shows the key as :func:`~torchtrade.secrets.mask_key` does (first
+    4 characters of a key of 16 or more, else nothing) and the secrets as ``***``; the ccxt client
+    built from them registers all three with the log redactor
+    (:func:`~torchtrade.ccxt_util.guard_secrets`)."""
 
     api_key: str
     api_secret: Secret
     passphrase: Secret | None = None
-
-    def __post_init__(self) -> None:
-        REDACTOR.add(self.api_key, kind="key")
-        REDACTOR.add(self.api_secret, kind="secret")
-        REDACTOR.add(self.passphrase, kind="passphrase")
 
     def __repr__(self) -> str:
         return (
