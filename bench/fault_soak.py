@@ -1,0 +1,175 @@
+"""Fault soak: every Bitget env config for >= 1,000 steps while the venue misbehaves in every way.
+
+    python bench/fault_soak.py [--steps 1000] [--seed 0] [--configs sltp/hedge/crossed ...] [--quick]
+
+Every config of standard/SLTP × one-way/hedge × isolated/crossed, plus two runs with resets
+(``close_position_on_reset``, 25-step episodes), steps an in-process emulator (manual clock, reached
+over HTTP) with every fault kind at 5-15 % and scripted scenarios: bursts of three stale position
+reads after an entry, reads failing past the retry budget right after an order, an emulator restart
+while a position is open, an env restart on the same account. The harness and what it counts are in
+``tests/integration/fault_matrix.py`` (shared with ``tests/integration/test_env_fault_matrix.py``).
+
+Writes bench/results/fault_soak.md and prints it. Targets: 1.000 order per decision, 0 duplicate ids,
+0 orphan triggers, 0 exceptions out of ``step``, 0 unexplained mismatches, the final env position
+equal to the venue's (every leg, exact).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the harness lives with the tests, so that both use the same code
+
+from tests.integration.fault_matrix import (  # noqa: E402
+    FAULT_KINDS,
+    SEEDED_FAULTS,
+    Settings,
+    Tally,
+    matrix,
+    run_config,
+)
+from torchtrade.emulator.server import EmulatorServer  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+SHORT = {
+    "rate_limit": "429",
+    "server_error": "5xx",
+    "timeout": "timeout",
+    "drop_response": "drop",
+    "connection_reset": "reset",
+    "partial_fill": "partial",
+    "stale_position": "stale",
+}
+
+
+def _counter(c: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "-"
+
+
+def _ok(value: bool) -> str:
+    return "yes" if value else "**no**"
+
+
+def _ratio(t: Tally) -> str:
+    r = t.orders_per_decision
+    text = "n/a" if math.isnan(r) else f"{r:.3f}"
+    return text if t.venue_orders == t.decisions else f"**{text}**"
+
+
+def _flag(n: int) -> str:
+    return str(n) if n == 0 else f"**{n}**"
+
+
+def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
+    rules = "; ".join(
+        f"{r['kind']}{'/' + str(r['status']) if 'status' in r else ''} on {r['route']} {r['probability']:.0%}"
+        for r in SEEDED_FAULTS
+    )
+    lines = [
+        "# Fault soak (Bitget envs against the emulator)",
+        "",
+        f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on "
+        f"{platform.machine()}, Python {platform.python_version()}: {wall_s:,.0f} s in all. "
+        "Harness: `tests/integration/fault_matrix.py`.",
+        "",
+        f"Seeded faults: {rules}. Scripted: 3 consecutive stale position reads after an entry; candle "
+        f"or position reads failing {settings.retry_attempts + 1} times (past the retry budget of "
+        f"{settings.retry_attempts} attempts) right after an order; an emulator restart while a "
+        "position is open; an env restart on the same account while a position is open. Request "
+        f"timeout {settings.request_timeout_ms} ms; retries wait at most {settings.max_sleep_s * 1000:g} ms.",
+        "",
+        "Bold: a missed target. Orders per decision = our orders the venue received (client orders and "
+        "close-position orders) / orders the env reported sending (accepted or unknown; a close per "
+        "leg). Duplicates: client ids the venue got twice, or the env reported accepted in two steps. "
+        "Orphans: checks with a live trigger order while the venue is flat. Over-exposed: checks with a "
+        "venue leg larger than one trade. Unexplained: steps where the env's position (every leg, exact) "
+        "differs from the venue's although the step was not flagged (stale / unavailable / reconciling), "
+        "except a stale last read with no evidence against it (counted apart). Final: after faults are "
+        "cleared and one clean hold step.",
+        "",
+        "| config | steps | wall s | decisions | venue orders | orders/decision | duplicate ids "
+        "| orphan triggers | over-exposed | unexplained mismatches | exceptions out of step "
+        "| final env = venue |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for t in tallies:
+        final = _ok(t.final_match) + ("" if t.final_match else f" (env {t.final_env}, venue {t.final_venue})")
+        exc = f"**{t.exception_count}** ({_counter(t.exceptions)})" if t.exceptions else "0"
+        lines.append(
+            f"| {t.config} | {t.steps} | {t.wall_s:.1f} | {t.decisions} | {t.venue_orders} | {_ratio(t)} "
+            f"| {_flag(t.duplicate_ids)} | {_flag(t.orphan_steps)} | {_flag(t.over_exposed_steps)} "
+            f"| {_flag(t.unexplained_mismatches)} | {exc} | {final} |"
+        )
+    lines += [
+        "",
+        "Faults fired (from the venue's ledger) and what the env reported:",
+        "",
+        "| config | " + " | ".join(SHORT[k] for k in FAULT_KINDS) + " | partial fills reported "
+        "| stale, undetectable | flagged steps (unavailable) | emulator restart noticed "
+        "| env restart sees the venue | not on venue / never reported |",
+        "|---|" + "---:|" * len(FAULT_KINDS) + "---|---:|---:|---|---|---|",
+    ]
+    for t in tallies:
+        faults = " | ".join(str(t.faults.get(k, 0)) for k in FAULT_KINDS)
+        lines.append(
+            f"| {t.config} | {faults} | {_counter(t.partial_fills)} | {t.stale_undetectable} "
+            f"| {t.flagged_steps} ({t.unavailable_steps}) | {_counter(t.restarts_noticed)} "
+            f"| {_counter(t.env_restart_seen)} | {t.missing_on_venue} / {t.unreported_on_venue} |"
+        )
+    examples = [(t.config, e) for t in tallies for e in t.examples[:2]]
+    if examples:
+        lines += ["", "First examples per config:", ""]
+        lines += [f"- {name}: {text}" for name, text in examples]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--configs", nargs="*", help="config names (see --list), default: all")
+    parser.add_argument("--quick", action="store_true", help="150 steps per config")
+    parser.add_argument("--list", action="store_true", help="print the config names and exit")
+    parser.add_argument("--out", type=Path, default=RESULTS / "fault_soak.md")
+    args = parser.parse_args(argv)
+    configs = matrix()
+    if args.list:
+        print("\n".join(c.name for c in configs))
+        return
+    if args.configs:
+        unknown = set(args.configs) - {c.name for c in configs}
+        if unknown:
+            parser.error(f"unknown configs {sorted(unknown)}; known: {[c.name for c in configs]}")
+    settings = Settings(steps=150 if args.quick else args.steps, seed=args.seed)
+    # The env logs every retry at WARNING: thousands of lines here. The table is the output.
+    logging.getLogger("torchtrade").addHandler(logging.NullHandler())
+    tallies = []
+    start = time.perf_counter()
+    with EmulatorServer(clock="manual") as server:
+        for index, config in enumerate(configs):
+            if args.configs and config.name not in args.configs:
+                continue
+            tally = run_config(server, config, settings, index)
+            tallies.append(tally)
+            missed = tally.missed_targets()
+            print(
+                f"{config.name}: {tally.steps} steps in {tally.wall_s:.1f} s; "
+                + ("all targets met" if not missed else "missed: " + "; ".join(missed)),
+                flush=True,
+            )
+    text = table(tallies, settings, time.perf_counter() - start)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

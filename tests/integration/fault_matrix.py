@@ -1,0 +1,585 @@
+"""The fault-matrix harness: Bitget envs stepped against a misbehaving emulator, checked step by step.
+
+One harness for two users: ``bench/fault_soak.py`` (>= 1,000 steps per config, writes a table) and
+``tests/integration/test_env_fault_matrix.py`` (a CI-sized run per config, asserts the targets).
+
+A run (:class:`SoakRun`) builds an env on an emulator reached over HTTP only (venue routes through
+ccxt, control routes through :class:`~torchtrade.emulator.control.ControlClient`, the env's clock an
+``EmulatorClock`` on that client), installs seeded faults of every kind (:data:`SEEDED_FAULTS`), and
+steps a seeded random policy. Scripted scenarios are armed along the run:
+
+* ``stale_burst``: three consecutive stale position reads, armed before an entry;
+* ``fail_candles`` / ``fail_positions``: candle or position reads failing past the retry budget right
+  after an order is placed in the step;
+* ``emulator_restart``: ``control.reset()`` while the venue holds a position (the position vanishes
+  without a fill; the env should notice). The harness then puts the account back in the env's
+  position/margin mode and leverage, as an operator would: the scenario is about the lost position,
+  not lost settings;
+* ``env_restart``: the env is closed and a new instance (a new env id) trades on the same account
+  while a position is open.
+
+After every step the harness settles held requests and compares, through the control routes (no
+faults there), the env's view with the venue's: every leg, exact sizes. What it counts is in
+:class:`Tally`. Everything is deterministic from the seed (actions, fault draws, scenario steps); only
+the moment a held (timed-out) request executes relative to the env's look-up is left to timing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from torchtrade.emulator.clients import ccxt_client
+from torchtrade.envs import EmulatorClock
+from torchtrade.envs.bitget import (
+    BitgetFuturesSLTPTorchTradingEnv,
+    BitgetFuturesSLTPTradingEnvConfig,
+    BitgetFuturesTorchTradingEnv,
+    BitgetFuturesTradingEnvConfig,
+)
+from torchtrade.envs.bitget.futures_order_executor import MarginMode
+from torchtrade.errors import TorchTradeError
+
+SYMBOL = "BTC/USDT:USDT"
+MARKET_ID = "BTCUSDT"
+QUANTITY = Decimal("0.01")
+LEVERAGE = 5
+HISTORY_BARS = 40  # the bundled BTC day has 1,440 bars: this leaves 1,400 steps of replay
+MAX_STEPS = 1_390
+EPISODE_STEPS = 25  # episode length of the runs with resets
+POSITION_ROUTES = ("all_positions", "single_position")
+OUR_SOURCES = ("api", "close")  # "close": the venue's close-positions call (venue-generated ids)
+
+# Every fault kind at 5-15 %, reproducible from the emulator's fault seed. Rules are tried in this
+# order and the first that fires wins, so a request sees at most one of them.
+SEEDED_FAULTS: tuple[dict[str, Any], ...] = (
+    {"kind": "rate_limit", "route": "*", "probability": 0.05, "retry_after_s": 0.001},
+    {"kind": "server_error", "route": "*", "probability": 0.05, "status": 503},
+    {"kind": "server_error", "route": "*", "probability": 0.05, "status": 502},
+    {"kind": "connection_reset", "route": "*", "probability": 0.05},
+    {"kind": "drop_response", "route": "*", "probability": 0.05},  # reads and orders alike
+    {"kind": "drop_response", "route": "place_order", "probability": 0.10},
+    {"kind": "drop_response", "route": "close_positions", "probability": 0.10},
+    {"kind": "timeout", "route": "place_order", "probability": 0.08, "delay_s": 5},
+    {"kind": "timeout", "route": "close_positions", "probability": 0.08, "delay_s": 5},
+    {"kind": "partial_fill", "route": "place_order", "probability": 0.12, "fill_ratio": 0.5},
+    {"kind": "stale_position", "route": "/api/v2/mix/position/*", "probability": 0.10},
+)
+# Once each, early, whatever the seed draws: a short run still sees every kind on an order.
+SCRIPTED_FAULTS: tuple[dict[str, Any], ...] = (
+    {"kind": "timeout", "route": "place_order", "after": 2, "times": 1, "delay_s": 5},
+    {"kind": "partial_fill", "route": "place_order", "after": 4, "times": 1, "fill_ratio": 0.5},
+)
+FAULT_KINDS = (
+    "rate_limit",
+    "server_error",
+    "timeout",
+    "drop_response",
+    "connection_reset",
+    "partial_fill",
+    "stale_position",
+)
+# info keys by which a step says "my position may not be the venue's": then a mismatch is not counted.
+FLAG_KEYS = ("venue_unavailable", "reconciliation", "stale_position")
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    """One cell of the matrix: env kind × position mode × margin mode, with or without resets."""
+
+    sltp: bool
+    position_mode: str  # "one_way" | "hedge"
+    margin_mode: str  # "isolated" | "crossed"
+    resets: bool = False  # close_position_on_reset, episodes of EPISODE_STEPS
+    partial_fill_policy: str = "resend"  # passed only if the env's config has the field
+
+    @property
+    def name(self) -> str:
+        kind = "sltp" if self.sltp else "standard"
+        return f"{kind}/{self.position_mode}/{self.margin_mode}{'+resets' if self.resets else ''}"
+
+
+def matrix() -> list[MatrixConfig]:
+    """Standard and SLTP × one-way/hedge × isolated/crossed, plus two runs with resets. The partial
+    fill policy alternates so that each env kind runs both."""
+    out = []
+    for i, sltp in enumerate((False, True)):
+        for j, pmode in enumerate(("one_way", "hedge")):
+            for k, mmode in enumerate(("isolated", "crossed")):
+                policy = ("resend", "drop")[(i + j + k) % 2]
+                out.append(MatrixConfig(sltp, pmode, mmode, partial_fill_policy=policy))
+    out.append(MatrixConfig(False, "one_way", "isolated", resets=True, partial_fill_policy="drop"))
+    out.append(MatrixConfig(True, "hedge", "crossed", resets=True, partial_fill_policy="resend"))
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run settings. Held requests cost ``request_timeout_ms`` of wall time each; retries barely wait."""
+
+    steps: int = 1000
+    seed: int = 0
+    request_timeout_ms: int = 200
+    retry_attempts: int = 6
+    retry_backoff_s: float = 0.001
+    retry_max_backoff_s: float = 0.01
+    max_sleep_s: float = 0.02  # cap of every retry wait (a 429's hint included)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(
+                f"steps={self.steps}: 1..{MAX_STEPS} (the replayed day has {MAX_STEPS} bars left)"
+            )
+
+
+@dataclass
+class Tally:
+    """What one run measured. Targets (see :meth:`missed_targets`): ``orders_per_decision`` 1.000,
+    ``duplicate_ids`` 0, ``orphan_steps`` 0, ``over_exposed_steps`` 0, ``exceptions`` 0,
+    ``unexplained_mismatches`` 0, ``final_match``, every emulator restart reported in ``info``, every
+    env restart seeing the venue's position."""
+
+    config: str
+    steps: int = 0
+    wall_s: float = 0.0
+    decisions: int = 0  # orders the env meant to send (accepted or unknown; a close counts per leg)
+    venue_orders: int = 0  # our orders on the venue (client orders and close-position orders)
+    duplicate_ids: int = 0  # client ids the venue holds twice, or the env reported accepted twice
+    orphan_steps: int = 0  # checks with a live trigger order while the venue is flat
+    over_exposed_steps: int = 0  # checks with a venue leg larger than one trade
+    unexplained_mismatches: int = 0  # env != venue, unflagged, not a stale read the env could not see
+    stale_undetectable: int = 0  # env != venue after a stale last read, with no evidence against it
+    flagged_steps: int = 0  # steps whose info said stale/unavailable/reconciling
+    unavailable_steps: int = 0
+    exceptions: Counter = field(default_factory=Counter)  # out of step/reset, by type
+    construction_errors: Counter = field(default_factory=Counter)
+    final_match: bool = False
+    final_env: str = ""
+    final_venue: str = ""
+    faults: Counter = field(default_factory=Counter)  # fired, from the venue's ledger
+    partial_fills: Counter = field(default_factory=Counter)  # reported by the env: total, resent, dropped
+    scenarios: Counter = field(default_factory=Counter)  # applied, by name
+    restarts_noticed: Counter = field(default_factory=Counter)  # by reconciliation status, or "missed"
+    env_restart_seen: Counter = field(default_factory=Counter)  # "matched", "mismatched"
+    missing_on_venue: int = 0  # entries the env reported accepted that the venue never received
+    unreported_on_venue: int = 0  # client orders on the venue the env never reported sending
+    examples: list[str] = field(default_factory=list)  # a few mismatches/exceptions, for messages
+
+    @property
+    def orders_per_decision(self) -> float:
+        return self.venue_orders / self.decisions if self.decisions else float("nan")
+
+    @property
+    def exception_count(self) -> int:
+        return sum(self.exceptions.values())
+
+    def missed_targets(self) -> list[str]:
+        """The targets this run missed, each with its numbers (empty: all met)."""
+        out = []
+        if self.venue_orders != self.decisions:
+            out.append(
+                f"orders per decision {self.orders_per_decision:.3f} "
+                f"({self.venue_orders} venue orders / {self.decisions} decisions; "
+                f"{self.missing_on_venue} reported but not on the venue, "
+                f"{self.unreported_on_venue} on the venue but never reported)"
+            )
+        if self.duplicate_ids:
+            out.append(f"{self.duplicate_ids} duplicate client ids")
+        if self.orphan_steps:
+            out.append(f"orphan triggers in {self.orphan_steps} checks")
+        if self.exceptions:
+            out.append(f"{self.exception_count} exceptions out of step/reset: {dict(self.exceptions)}")
+        if self.over_exposed_steps:
+            out.append(f"a venue leg larger than one trade in {self.over_exposed_steps} checks")
+        if self.unexplained_mismatches:
+            out.append(f"{self.unexplained_mismatches} unexplained env/venue mismatches")
+        if not self.final_match:
+            out.append(f"final env position {self.final_env} != venue {self.final_venue}")
+        if self.restarts_noticed.get("missed"):
+            out.append(f"emulator restarts never reported in info: {dict(self.restarts_noticed)}")
+        if self.env_restart_seen.get("mismatched"):
+            out.append(f"a new env on an open position: {dict(self.env_restart_seen)}")
+        return out
+
+
+def _legs_of_env(position: Any) -> tuple[tuple[str, Decimal], ...]:
+    """The env's view as (side, exact size) legs: its ``legs`` when it has them, else its one side."""
+    legs = getattr(position, "legs", None)
+    if legs is None:
+        pairs = [(position.side, position.size)] if position.is_open else []
+    else:
+        pairs = [
+            (leg["side"], leg["size"]) if isinstance(leg, dict) else (leg.side, leg.size) for leg in legs
+        ]
+    return tuple(sorted((str(s), Decimal(repr(float(z)))) for s, z in pairs if z and float(z) > 0))
+
+
+def _legs_of_venue(rows: list[dict[str, Any]]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple(
+        sorted(
+            (r["side"], Decimal(r["qty"])) for r in rows if r["symbol"] == MARKET_ID and Decimal(r["qty"]) > 0
+        )
+    )
+
+
+def describe(legs: tuple[tuple[str, Decimal], ...]) -> str:
+    return " + ".join(f"{side} {size.normalize()}" for side, size in legs) or "flat"
+
+
+class SoakRun:
+    """One config's run. ``server`` has ``url`` and ``control`` (an EmulatorServer or the fixtures')."""
+
+    def __init__(self, server: Any, config: MatrixConfig, settings: Settings, index: int = 0) -> None:
+        self.url = server.url
+        self.control = server.control
+        # The env's clock drives the in-process emulator when there is one (no round trips), else the
+        # control routes of a running one.
+        self._clock_target = getattr(server, "emulator", None) or server.control
+        self.config = config
+        self.settings = settings
+        self.index = index
+        self.tally = Tally(config.name)
+        self._rng = random.Random(settings.seed * 1000 + index)
+        self._fault_seed = settings.seed * 1000 + index
+        self._cursor = 0  # last venue ledger seq read
+        self._instance = 0
+        self._restarts = 0
+        self._api_oids: Counter = Counter()
+        self._reported: Counter = Counter()  # client id -> times reported accepted (in distinct steps)
+        self._decided: set[str] = set()
+        self._decided_opens: set[str] = set()
+        self._contradiction = False  # a mismatch stands since a step that sent an order
+        self._mismatched = False
+        self._notice_window = 0  # steps left to notice an emulator restart
+        self._armed: list[str] = []
+        self.env: Any = None
+
+    # ------------------------------------------------------------------ setup
+
+    def _env_config(self) -> Any:
+        cfg = self.config
+        cls = BitgetFuturesSLTPTradingEnvConfig if cfg.sltp else BitgetFuturesTradingEnvConfig
+        fields: dict[str, Any] = {
+            "base_url": self.url,
+            "symbol": SYMBOL,
+            "quantity_per_trade": float(QUANTITY),
+            "leverage": LEVERAGE,
+            "position_mode": cfg.position_mode,
+            "margin_mode": cfg.margin_mode,
+            "close_position_on_reset": cfg.resets,
+            "max_steps": EPISODE_STEPS if cfg.resets else None,
+            "request_timeout_ms": self.settings.request_timeout_ms,
+            "retry_attempts": self.settings.retry_attempts,
+            "retry_backoff_s": self.settings.retry_backoff_s,
+            "retry_max_backoff_s": self.settings.retry_max_backoff_s,
+            "env_id": f"m{self.index:02d}{self._instance:02d}{self.settings.seed % 100_000:05d}",
+            "seed": self.settings.seed,
+        }
+        if cfg.sltp:
+            # Tight brackets (3-6 bp, a few dollars on the bundled BTC day): they fire within minutes.
+            fields.update(stoploss_levels=(-0.0003, -0.0006), takeprofit_levels=(0.0003, 0.0006))
+        if "partial_fill_policy" in {f.name for f in dataclasses.fields(cls)}:
+            fields["partial_fill_policy"] = cfg.partial_fill_policy
+        return cls(**fields)
+
+    def _make_env(self) -> Any:
+        cls = BitgetFuturesSLTPTorchTradingEnv if self.config.sltp else BitgetFuturesTorchTradingEnv
+        cap = self.settings.max_sleep_s
+        for _ in range(3):
+            try:
+                return cls(
+                    self._env_config(),
+                    clock=EmulatorClock(self._clock_target),
+                    retry_sleep=lambda s: time.sleep(min(s, cap)),
+                )
+            except Exception as e:  # counted: construction under faults may fail; try again
+                self.tally.construction_errors[type(e).__name__] += 1
+        raise RuntimeError(f"{self.config.name}: the env could not be built 3 times in a row")
+
+    def _install_faults(self) -> None:
+        for rule in SEEDED_FAULTS:
+            self.control.add_fault(times=None, **rule)
+        for rule in SCRIPTED_FAULTS:
+            self.control.add_fault(**rule)
+
+    def _provision(self) -> None:
+        """Put the account in the env's modes (after an emulator reset), without faults."""
+        ex = ccxt_client(self.url, enableRateLimit=False, timeout=5000)
+        ex.load_markets()
+        hedge = self.config.position_mode == "hedge"
+        ex.set_position_mode(hedge, SYMBOL)
+        ex.set_margin_mode(MarginMode(self.config.margin_mode).ccxt, SYMBOL)
+        if hedge and self.config.margin_mode == "isolated":
+            for side in ("long", "short"):
+                ex.set_leverage(LEVERAGE, SYMBOL, {"holdSide": side})
+        else:
+            ex.set_leverage(LEVERAGE, SYMBOL)
+
+    # ------------------------------------------------------------------ venue side
+
+    def _read_ledger(self) -> list[dict[str, Any]]:
+        events = self.control.ledger("order", "fault", "request", since=self._cursor)
+        if events:
+            self._cursor = events[-1]["seq"]
+        for e in events:
+            if e["kind"] == "fault":
+                self.tally.faults[e["fault"]] += 1
+            elif e["kind"] == "order" and e["symbol"] == MARKET_ID and e["source"] in OUR_SOURCES:
+                self.tally.venue_orders += 1
+                if e["source"] == "api":
+                    self._api_oids[e["client_oid"]] += 1
+        return events
+
+    def _venue(
+        self, settle: bool = True, triggers: bool = True
+    ) -> tuple[tuple[tuple[str, Decimal], ...], int]:
+        """The venue's legs, and its live trigger orders when it is flat (else 0), once held requests
+        have executed (``settle=False``: none is held; ``triggers=False``: no trigger count)."""
+        if settle:
+            self.control.settle()
+        legs = _legs_of_venue(self.control.positions())
+        if legs or not triggers:
+            return legs, 0
+        return legs, sum(t["status"] == "live" for t in self.control.orders()["triggers"])
+
+    # ------------------------------------------------------------------ env side
+
+    def _record_orders(self, info: dict[str, Any]) -> bool:
+        """Count the orders the env reports; True if one was (or may have been) sent in this step."""
+        sent = False
+        seen_here: set[str] = set()
+        for order in info.get("orders") or []:
+            legs = order.get("legs") or (order.get("extra") or {}).get("legs") or [order]
+            for leg in legs:
+                status, oid = leg.get("status"), leg.get("client_oid")
+                if status not in ("accepted", "unknown") or not oid:
+                    continue
+                sent = True
+                self._decided.add(oid)
+                if str(leg.get("action", order.get("action", ""))).startswith("open"):
+                    self._decided_opens.add(oid)
+                if status == "accepted" and oid not in seen_here:
+                    seen_here.add(oid)
+                    self._reported[oid] += 1
+        for pf in info.get("partial_fills") or []:
+            self.tally.partial_fills["reported"] += 1
+            text = " ".join(str(v) for v in pf.values()).lower()
+            for word, name in (("resen", "resent"), ("drop", "dropped")):
+                if word in text:
+                    self.tally.partial_fills[name] += 1
+            for key, value in pf.items():  # a resend's new client id (key names vary: *oid*)
+                if key != "client_oid" and "oid" in key and isinstance(value, str) and value:
+                    self._decided.add(value)
+                    self._decided_opens.add(value)
+                    sent = True
+        return sent
+
+    def _check(self, info: dict[str, Any], sent: bool, step_events: list[dict[str, Any]]) -> None:
+        held = any(e["kind"] == "fault" and e["fault"] == "timeout" for e in step_events)
+        # Only SLTP entries carry brackets: the standard env's triggers are counted at the end.
+        venue, live_triggers = self._venue(settle=held, triggers=self.config.sltp)
+        if held:
+            self._read_ledger()  # what the held requests did
+        env = _legs_of_env(self.env.position)
+        if not venue and live_triggers:
+            self.tally.orphan_steps += 1
+        if any(size > QUANTITY for _, size in venue):
+            self.tally.over_exposed_steps += 1
+        flagged = any(info.get(k) for k in FLAG_KEYS)
+        self.tally.flagged_steps += flagged
+        self.tally.unavailable_steps += bool(info.get("venue_unavailable"))
+        mismatch = env != venue
+        if mismatch and not flagged:
+            reads = [
+                e
+                for e in step_events
+                if e["kind"] == "request" and e["route"] in POSITION_ROUTES and e["status"] == 200
+            ]
+            last_stale = bool(reads) and reads[-1]["fault"] == "stale_position"
+            if self._contradiction or sent or not last_stale:
+                self.tally.unexplained_mismatches += 1
+                if not self._mismatched:  # the first step of a streak
+                    self._example(
+                        f"step {self.tally.steps}: env {describe(env)} != venue {describe(venue)} "
+                        f"(orders {[(o.get('action'), o.get('status')) for o in info.get('orders') or []]})"
+                    )
+            else:
+                self.tally.stale_undetectable += 1
+        self._contradiction = mismatch and (self._contradiction or sent)
+        self._mismatched = mismatch
+        if self._notice_window:  # did the env report the vanished position within a few steps?
+            note = info.get("reconciliation")
+            status = (note.get("status") if isinstance(note, dict) else None) or ("noted" if note else None)
+            if status == "entry_held":
+                status = None  # that is about a stale read, not about the lost position
+            self._notice_window = 0 if status else self._notice_window - 1
+            if status or not self._notice_window:
+                self.tally.restarts_noticed[status or "missed"] += 1
+
+    def _example(self, text: str) -> None:
+        if len(self.tally.examples) < 8:
+            self.tally.examples.append(text)
+
+    # ------------------------------------------------------------------ scenarios
+
+    def _arm_schedule(self) -> dict[int, str]:
+        n = self.settings.steps
+        schedule: dict[int, str] = {}
+        period = max(12, n // 10)
+        cycle = ("stale_burst", "fail_candles", "fail_positions")
+        for k, step in enumerate(range(period // 2, n - 5, period)):
+            schedule[step] = cycle[k % len(cycle)]
+        for frac in (0.4, 0.8) if n >= 400 else (0.4,):
+            schedule[int(n * frac)] = "emulator_restart"
+        for frac in (0.6, 0.9) if n >= 400 else (0.65,):
+            schedule[int(n * frac)] = "env_restart"
+        return schedule
+
+    def _apply_armed(self, opening: bool) -> None:
+        """Fire the armed scenarios whose moment has come (before the step is taken)."""
+        budget = self.settings.retry_attempts + 1
+        for name in list(self._armed):
+            if name in ("stale_burst", "fail_candles", "fail_positions"):
+                if not opening:
+                    continue
+                if name == "stale_burst":
+                    self.control.add_fault("stale_position", "/api/v2/mix/position/*", times=3)
+                elif name == "fail_candles":
+                    self.control.add_fault("server_error", "/api/v2/mix/market/*candles", times=budget)
+                else:
+                    self.control.add_fault("server_error", "/api/v2/mix/position/*", times=budget)
+            else:
+                venue, _ = self._venue()
+                if not venue:
+                    continue  # wait until the venue holds a position
+                if name == "emulator_restart":
+                    self._emulator_restart()
+                else:
+                    self._env_restart()
+            self._armed.remove(name)
+            self.tally.scenarios[name] += 1
+
+    def _emulator_restart(self) -> None:
+        self._read_ledger()  # the reset drops the ledger: take what is in it first
+        self._restarts += 1
+        self.control.reset(history_bars=HISTORY_BARS, fault_seed=self._fault_seed + 100 * self._restarts)
+        self._cursor = 0
+        self._provision()
+        self._read_ledger()
+        self._install_faults()
+        self._notice_window = 3
+
+    def _env_restart(self) -> None:
+        self.env.close()
+        self._instance += 1
+        # Built with faults off: ccxt's load_markets is several requests per attempt, and under these
+        # rates most attempts fail; what is tested here is the new env meeting an open position.
+        self.control.clear_faults()
+        self.env = self._make_env()
+        self._install_faults()
+        self._reset()
+        venue, _ = self._venue()
+        seen = _legs_of_env(self.env.position) == venue
+        self.tally.env_restart_seen["matched" if seen else "mismatched"] += 1
+        if not seen:
+            self._example(f"after env restart: env {describe(_legs_of_env(self.env.position))} != venue")
+
+    # ------------------------------------------------------------------ stepping
+
+    def _reset(self) -> None:
+        for _ in range(5):
+            try:
+                self.env.reset()
+            except Exception as e:  # counted: nothing should escape a reset
+                self.tally.exceptions[f"reset:{type(e).__name__}"] += 1
+                self._example(f"reset raised {type(e).__name__}: {str(e)[:160]}")
+                continue
+            self._record_orders(self.env.last_info)
+            return
+        self.tally.exceptions["reset:gave_up"] += 1  # stepping on is what a collector loop would try
+
+    def _action(self) -> int:
+        if self.config.sltp:
+            return self._rng.randrange(self.env.action_spec.n)
+        return self._rng.choice([0, 0, 1, 2, 2])
+
+    def _step(self, action: int) -> bool:
+        """One env step and its checks; True if the episode ended."""
+        mark = self._cursor
+        try:
+            _, _, done, info = self.env.step(action)
+        except Exception as e:  # counted: nothing should escape a step
+            # a raw (non-torchtrade) error is named with its module, so that it stands out
+            name = type(e).__name__
+            if not isinstance(e, TorchTradeError):
+                name = f"{type(e).__module__}.{name}"
+            self.tally.exceptions[name] += 1
+            self._example(f"step {self.tally.steps} raised {name}: {str(e)[:160]}")
+            self.tally.steps += 1
+            self._read_ledger()
+            return False
+        self.tally.steps += 1
+        sent = self._record_orders(info)
+        events = [e for e in self._read_ledger() if e["seq"] > mark]
+        self._check(info, sent, events)
+        return bool(done)
+
+    def run(self) -> Tally:
+        start = time.perf_counter()
+        try:
+            self.control.reset(history_bars=HISTORY_BARS, fault_seed=self._fault_seed)
+            self._cursor = 0
+            self.env = self._make_env()
+            self._install_faults()
+            self._reset()
+            schedule = self._arm_schedule()
+            for i in range(self.settings.steps):
+                if i in schedule:
+                    self._armed.append(schedule[i])
+                action = self._action()
+                if self._armed:
+                    intent = self.env.actions.decide(action, self.env.position)
+                    self._apply_armed(intent.kind == "open")
+                if self._step(action):
+                    self._reset()
+            self._finish()
+        finally:
+            if self.env is not None:
+                self.env.close()
+        self.tally.wall_s = time.perf_counter() - start
+        return self.tally
+
+    def _finish(self) -> None:
+        """Faults off, one clean hold step, then the env's position against the venue's, exactly."""
+        self.control.clear_faults()
+        self.control.settle()
+        hold = 0 if self.config.sltp else 1
+        try:
+            self.env.step(hold)
+        except Exception as e:  # counted like any step's
+            self.tally.exceptions[f"final:{type(e).__name__}"] += 1
+        self._record_orders(self.env.last_info)
+        self._read_ledger()
+        venue, live_triggers = self._venue()
+        env = _legs_of_env(self.env.position)
+        self.tally.final_match = env == venue
+        self.tally.final_env, self.tally.final_venue = describe(env), describe(venue)
+        if not venue and live_triggers:
+            self.tally.orphan_steps += 1
+        t = self.tally
+        t.decisions = len(self._decided)
+        t.duplicate_ids = sum(n - 1 for n in self._api_oids.values() if n > 1) + sum(
+            n - 1 for n in self._reported.values() if n > 1
+        )
+        t.missing_on_venue = len(self._decided_opens - set(self._api_oids))
+        t.unreported_on_venue = len(set(self._api_oids) - self._decided)
+
+
+def run_config(server: Any, config: MatrixConfig, settings: Settings, index: int = 0) -> Tally:
+    """Run one config of the matrix on ``server`` (it is reset first)."""
+    return SoakRun(server, config, settings, index).run()

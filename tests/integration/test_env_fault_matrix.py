@@ -1,0 +1,49 @@
+"""Every Bitget env config against a venue failing in every way: the env keeps the venue's truth.
+
+Standard and SLTP × one-way/hedge × isolated/crossed, plus two runs with resets
+(``close_position_on_reset``), 120 steps each, every fault kind at 5-15 % and the scripted scenarios of
+:mod:`tests.integration.fault_matrix` (the harness ``bench/fault_soak.py`` runs for 1,000+ steps).
+
+Targets, per config (:meth:`Tally.missed_targets` names each one missed, with its numbers):
+one venue order per decision, no duplicate client id, no orphan trigger, no venue leg larger than one
+trade, no exception out of ``step``/``reset``, no unexplained env/venue mismatch, the final position
+equal to the venue's on every leg, an emulator restart reported in ``info``, a new env on an open
+position seeing it.
+
+Known failures (seed 0, 120 steps), each named in the assertion message with its numbers:
+
+* on 94c0188 (before issue 8's env fixes) every config failed: ``TransientVenueError`` out of
+  ``step`` (reads failing past the retry budget after an order) and raw ``ccxt.InvalidOrder`` in hedge
+  configs; orders per decision 1.01-1.17 (the order of a step that raised never reached ``info``);
+  hedge configs seeing the net of two legs (70+ unexplained mismatches in the standard hedge runs,
+  final position wrong);
+  venue legs larger than one trade (stale reads after an entry; partial-fill remainders);
+* on 87cef2d (with them) two configs still fail, ``standard/one_way/isolated`` and its ``+resets``
+  run: the emulator restart is never reported in ``info`` when the env's next action is a close
+  (the close answers "No position to close", is reported ``skipped``, and the vanished position
+  goes without a reconciliation note or a WARNING).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.fault_matrix import FAULT_KINDS, Settings, matrix, run_config
+
+CONFIGS = matrix()
+SETTINGS = Settings(steps=120, seed=0)
+
+
+@pytest.mark.parametrize("index", range(len(CONFIGS)), ids=[c.name for c in CONFIGS])
+def test_env_keeps_the_venue_truth_under_faults(emulator, index):
+    config = CONFIGS[index]
+    tally = run_config(emulator, config, SETTINGS, index)
+
+    # The harness really did what it says (not a target of the env: a check of the run itself).
+    assert set(FAULT_KINDS) <= set(tally.faults), f"fault kinds that never fired: {tally.faults}"
+    assert tally.decisions >= 10, f"the env hardly traded: {tally.decisions} decisions"
+    for scenario in ("stale_burst", "fail_candles", "fail_positions", "emulator_restart", "env_restart"):
+        assert tally.scenarios[scenario] >= 1, f"scenario {scenario} never applied: {tally.scenarios}"
+
+    missed = tally.missed_targets()
+    assert not missed, f"{config.name}: " + "; ".join(missed) + "\nexamples: " + "\n".join(tally.examples)
