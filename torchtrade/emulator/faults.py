@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .checks import FieldError, ascii_text, integer, number
+
 
 class FaultKind(StrEnum):
     RATE_LIMIT = "rate_limit"
@@ -38,6 +40,14 @@ class FaultKind(StrEnum):
     CONNECTION_RESET = "connection_reset"
     PARTIAL_FILL = "partial_fill"
     STALE_POSITION = "stale_position"
+
+
+_KINDS = {k.value for k in FaultKind}
+MAX_ROUTE_LEN = 200
+MAX_COUNT = 10**9  # times / after: more than any test or soak will ever send
+# A held request waits at most this long (``settle`` waits up to 30 s for held requests to finish).
+MAX_DELAY_S = 30.0
+MAX_RETRY_AFTER_S = 3600.0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -55,6 +65,13 @@ class FaultRule:
         delay_s: how long ``timeout`` holds the request.
         retry_after_s: the retry hint of ``rate_limit``.
         fill_ratio: the filled fraction for ``partial_fill``.
+
+    Raises:
+        FieldError: a field of the wrong type or out of range (the message names it): ``kind`` one of
+            :class:`FaultKind`; ``route`` 1-200 printable ASCII characters; ``times`` (or None) and
+            ``after`` ints in 0..10**9; ``probability`` (or None) in [0, 1]; ``status`` an int in
+            500..599; ``delay_s`` in [0, 30]; ``retry_after_s`` in [0, 3600]; ``fill_ratio`` in
+            (0, 1). Bools are not ints, and numbers must be finite.
     """
 
     kind: FaultKind
@@ -71,19 +88,24 @@ class FaultRule:
     fired: int = field(default=0)
 
     def __post_init__(self) -> None:
-        self.kind = FaultKind(self.kind)
-        if self.times is not None and self.times < 0:
-            raise ValueError(f"FaultRule.times must be >= 0 or None, got {self.times}")
-        if self.after < 0:
-            raise ValueError(f"FaultRule.after must be >= 0, got {self.after}")
-        if self.probability is not None and not 0 <= self.probability <= 1:
-            raise ValueError(f"FaultRule.probability must be in [0, 1], got {self.probability}")
-        if not 500 <= self.status <= 599:
-            raise ValueError(f"FaultRule.status must be a 5xx status, got {self.status}")
-        if self.delay_s < 0 or self.retry_after_s < 0:
-            raise ValueError("FaultRule.delay_s and retry_after_s must be >= 0")
-        if not 0 < self.fill_ratio < 1:
-            raise ValueError(f"FaultRule.fill_ratio must be in (0, 1), got {self.fill_ratio}")
+        # Every field is checked here, so a rule that exists can be matched and carried out: a
+        # route that is not a string would make every venue request fail while matching it.
+        if not isinstance(self.kind, FaultKind):
+            if not (isinstance(self.kind, str) and self.kind in _KINDS):
+                raise FieldError(f"kind={ascii(self.kind)[:40]}: must be one of {sorted(_KINDS)}")
+            self.kind = FaultKind(self.kind)
+        self.route = ascii_text("route", self.route, max_len=MAX_ROUTE_LEN)
+        if self.times is not None:
+            self.times = integer("times", self.times, lo=0, hi=MAX_COUNT)
+        self.after = integer("after", self.after, lo=0, hi=MAX_COUNT)
+        if self.probability is not None:
+            self.probability = number("probability", self.probability, lo=0, hi=1)
+        self.status = integer("status", self.status, lo=500, hi=599)
+        self.delay_s = number("delay_s", self.delay_s, lo=0, hi=MAX_DELAY_S)
+        self.retry_after_s = number("retry_after_s", self.retry_after_s, lo=0, hi=MAX_RETRY_AFTER_S)
+        self.fill_ratio = number("fill_ratio", self.fill_ratio, lo=0, hi=1, lo_open=True, hi_open=True)
+        for name in ("id", "seen", "fired"):
+            integer(name, getattr(self, name), lo=0, hi=2**63)
 
     def matches(self, name: str, path: str) -> bool:
         return self.route in ("*", name) or fnmatch.fnmatchcase(path, self.route)
@@ -107,8 +129,18 @@ class FaultInjector:
         self.reseed(seed)
 
     def reseed(self, seed: int) -> None:
-        self.seed = seed
-        self._rng = random.Random(seed)
+        rng = random.Random(seed)  # first: a seed it refuses leaves the injector as it was
+        with self._lock:
+            self.seed = seed
+            self._rng = rng
+
+    def restart(self, seed: int) -> None:
+        """No rules and the RNG reseeded (rule ids keep counting up): what a reset does."""
+        rng = random.Random(seed)
+        with self._lock:
+            self._rules.clear()
+            self.seed = seed
+            self._rng = rng
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
