@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from torchtrade.emulator.clock import Clock, ManualClock, RealtimeClock
+from torchtrade.emulator.clock import MAX_SPEED, Clock, ManualClock, RealtimeClock
 
 T0 = 1_670_889_600_000  # 2022-12-13T00:00:00Z
 
@@ -119,7 +119,9 @@ def test_realtime_clock_never_decreases() -> None:
     assert all(isinstance(clock.now_ms(), int) for _ in range(3))
 
 
-@pytest.mark.parametrize("speed", [0, 0.0, -1.0, math.nan, math.inf, -math.inf, "2", None, True])
+@pytest.mark.parametrize(
+    "speed", [0, 0.0, -1.0, math.nan, math.inf, -math.inf, "2", None, True, 1e308, MAX_SPEED * 1.000001]
+)
 def test_realtime_clock_rejects_bad_speed(speed: object) -> None:
     with pytest.raises(ValueError, match="speed"):
         RealtimeClock(T0, speed=speed)  # type: ignore[arg-type]
@@ -166,3 +168,26 @@ def test_realtime_clock_with_the_real_monotonic_source() -> None:
     readings = [clock.now_ms() for _ in range(100)]
     assert readings == sorted(readings)
     assert readings[0] >= T0
+
+
+def test_the_fastest_realtime_clock_still_counts() -> None:
+    wall = FakeMonotonic()
+    clock = RealtimeClock(T0, speed=MAX_SPEED, monotonic=wall)
+    wall.t += 3600.0  # an hour of wall time: 114 years of market
+    assert clock.now_ms() == T0 + 3_600_000 * int(MAX_SPEED)
+
+
+def test_reach_moves_forward_only_and_never_complains() -> None:
+    manual = ManualClock(T0)
+    assert manual.reach(T0 - 1) == T0  # already past: no move, no error
+    assert manual.reach(T0 + 5) == T0 + 5
+    wall = FakeMonotonic()
+    realtime = RealtimeClock(T0, speed=10.0, monotonic=wall)
+    wall.t += 1.0
+    assert realtime.reach(T0 + 5_000) == T0 + 10_000  # the running clock passed it already
+    assert realtime.reach(T0 + 60_000) == T0 + 60_000
+    wall.t += 0.1
+    assert realtime.now_ms() == T0 + 61_000  # and keeps running from there
+    for clock in (manual, realtime):
+        with pytest.raises(TypeError, match="must be an int"):
+            clock.reach(1.5)  # type: ignore[arg-type]

@@ -5,12 +5,14 @@ really happened on the venue ("one order with this client id"). :class:`ControlC
 for Python callers, such as an env whose clock drives a standalone ``torchtrade emulator serve``.
 
 =========================  ====================================================================
-``GET  /_emulator/status``   clock, symbols, data range, accounts
+``GET  /_emulator/status``   clock, symbols, data range, accounts; ``exhausted`` per symbol and at
+                             the top (every symbol's data has run out)
 ``POST /_emulator/reset``    ``{"balances": {"USDT": "5000"}, "start": "now", "history_bars": 300,
                              "data": ["BTC/USDT:USDT=file.csv"], "clock": "manual", "speed": 60,
                              "spread_bps": 1, "slippage_bps": 0, "funding_rate": "0.0001",
-                             "fault_seed": 7}`` (every field optional)
-``POST /_emulator/advance``  ``{"bars": 1}`` | ``{"ms": 60000}`` | ``{"to": 1670889600000}``
+                             "default_leverage": 20, "fault_seed": 7}`` (every field optional)
+``POST /_emulator/advance``  ``{"bars": 1}`` | ``{"ms": 60000}`` | ``{"to": 1670889600000}``; answers
+                             ``{"now", "exhausted", "symbols": {id: {"exhausted", "closed_bars"}}}``
 ``GET  /_emulator/ledger``   ``?kind=fill&kind=order&account=main&since=<seq>``
 ``GET  /_emulator/orders``   every order and trigger order of ``?account=`` (default ``main``)
 ``GET  /_emulator/positions``, ``/fills``, ``/balances``   the same for positions, fills, balances
@@ -18,6 +20,24 @@ for Python callers, such as an env whose clock drives a standalone ``torchtrade 
 ``POST /_emulator/settle``   return once requests held by a ``timeout`` fault have executed
 ``POST /_emulator/accounts`` ``{"api_key", "api_secret", "passphrase", "account", "balances"}``
 =========================  ====================================================================
+
+Every route checks every field of its body and query before it applies anything, and answers a
+refusal with HTTP 400 and ``{"error": "<field>=<value>: <why>"}``; a refused request changes
+nothing. Bodies are JSON objects; numbers are exact (a float where an int is needed, NaN, Infinity,
+a bool for a number are refused). The bounds are those of :class:`~.runtime.EmulatorConfig`,
+:class:`~.faults.FaultRule` and :meth:`~.runtime.Emulator.advance_target`:
+
+* ``reset``: atomic. The new run is built in full (data loaded, engine and accounts created), then
+  swapped in; a bad field leaves the current run untouched.
+* ``advance``: ``bars``/``ms`` ints >= 0 up to the replay's whole span, ``to`` an epoch-ms int up to
+  2100. A ``to`` at or before the present answers the present (several clients may share one
+  emulator: the one behind catches up for free); anything past the horizon (the end of the data plus a
+  day) stops there. The replay runs in slices of a day of bars, and the emulator is released between
+  slices, so venue requests are served during a long advance.
+* ``accounts``: keys, secrets, passphrases and account names are 1-256 printable ASCII characters;
+  balances as in ``reset`` (finite, >= 0, at most 1e12, in a coin a replayed market settles in).
+* query parameters: only the documented ones; ``since`` ASCII digits, ``kind`` a ledger kind name,
+  ``account`` an existing account for the account views.
 """
 
 from __future__ import annotations
@@ -25,7 +45,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from decimal import Decimal, InvalidOperation
+import re
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -33,11 +55,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .checks import ascii_text, decimal
 from .engine import EngineError, PriceModel
 from .engine.ledger import _plain
 from .faults import FaultRule
 from .http import JSONResponse
-from .runtime import DataSpec
+from .runtime import MAX_BPS, MAX_DATA_FILES, MAX_FUNDING_RATE, DataSpec
 from .venues.base import Credentials
 
 if TYPE_CHECKING:
@@ -45,9 +68,37 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator"
 
+RESET_FIELDS = frozenset(
+    {
+        "balances",
+        "start",
+        "history_bars",
+        "data",
+        "clock",
+        "speed",
+        "spread_bps",
+        "slippage_bps",
+        "funding_rate",
+        "default_leverage",
+        "fault_seed",
+    }
+)
+ADVANCE_FIELDS = frozenset({"bars", "ms", "to"})
+FAULT_FIELDS = frozenset(f.name for f in dataclasses.fields(FaultRule)) - {"id", "seen", "fired"}
+ACCOUNT_FIELDS = frozenset({"api_key", "api_secret", "passphrase", "account", "balances"})
+_KIND_RE = re.compile(r"[a-z_]{1,32}")
+_SINCE_RE = re.compile(r"[0-9]{1,18}")
+MAX_TEXT = 256
+MAX_ACCOUNT = 64
+MAX_PATH = 4096
+
 
 class ControlError(ValueError):
-    """A control request that cannot be honoured (answered with HTTP 400)."""
+    """A control request that cannot be honoured (answered with HTTP 400, or any 4xx seen by the client)."""
+
+
+class ControlUnavailable(ConnectionError):
+    """The emulator could not be reached, did not answer in time, or answered 5xx or garbage."""
 
 
 def plain(obj: Any) -> Any:
@@ -61,115 +112,191 @@ def plain(obj: Any) -> Any:
     return _plain(obj)
 
 
-def _decimal(value: Any, name: str) -> Decimal:
+# --------------------------------------------------------------------------- parsing requests
+
+
+def _not_a_number(name: str) -> Any:
+    raise ControlError(f"{name} is not a number")
+
+
+def parse_body(raw: bytes, allowed: frozenset[str]) -> dict[str, Any]:
+    """A JSON object body with only ``allowed`` fields (empty body: ``{}``); floats read as Decimals."""
+    if not raw.strip():
+        return {}
     try:
-        out = Decimal(str(value))
-    except InvalidOperation:
-        raise ControlError(f"{name}={value!r} is not a number") from None
-    if not out.is_finite():
-        raise ControlError(f"{name}={value!r} is not finite")
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_not_a_number)
+    except ControlError:
+        raise
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, a 5,000-digit int
+        raise ControlError("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError("the body must be a JSON object")
+    unknown = set(body) - allowed
+    if unknown:
+        names = ", ".join(ascii(k) for k in sorted(unknown))
+        raise ControlError(f"unknown fields: {names} (known: {', '.join(sorted(allowed)) or 'none'})")
+    return body
+
+
+def parse_query(request: Request, allowed: frozenset[str]) -> dict[str, list[str]]:
+    """The query parameters, only ``allowed`` ones, each value a list (``kind`` may repeat)."""
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in allowed:
+            raise ControlError(f"unknown query parameter {ascii(key)[:60]}")
+        out.setdefault(key, []).append(value)
+    for key, values in out.items():
+        if key != "kind" and len(values) > 1:
+            raise ControlError(f"query parameter {key} is given {len(values)} times")
     return out
 
 
+def _since(query: dict[str, list[str]]) -> int:
+    (value,) = query.get("since", ["0"])
+    if not _SINCE_RE.fullmatch(value):
+        raise ControlError(f"since={ascii(value)[:40]}: must be a ledger sequence number (ASCII digits)")
+    return int(value)
+
+
+def _kinds(query: dict[str, list[str]]) -> list[str] | None:
+    kinds = query.get("kind")
+    for kind in kinds or ():
+        if not _KIND_RE.fullmatch(kind):
+            raise ControlError(f"kind={ascii(kind)[:40]}: must be a ledger kind such as fill or order")
+    return kinds or None
+
+
+def _account(query: dict[str, list[str]], default: str | None = "main") -> str | None:
+    values = query.get("account")
+    if not values:
+        return default
+    return ascii_text("account", values[0], max_len=MAX_ACCOUNT)
+
+
 def reset_overrides(body: dict[str, Any], emulator: Emulator) -> dict[str, Any]:
-    """Translate a reset body into :class:`~.runtime.EmulatorConfig` field overrides."""
-    known = {
-        "balances",
-        "start",
-        "history_bars",
-        "data",
-        "clock",
-        "speed",
-        "spread_bps",
-        "slippage_bps",
-        "funding_rate",
-        "default_leverage",
-        "fault_seed",
-    }
-    unknown = set(body) - known
-    if unknown:
-        raise ControlError(f"unknown reset fields: {sorted(unknown)}")
-    out: dict[str, Any] = {}
-    if "balances" in body:
-        if not isinstance(body["balances"], dict):
-            raise ControlError('balances must be an object like {"USDT": "10000"}')
-        out["balances"] = {k: _decimal(v, f"balances.{k}") for k, v in body["balances"].items()}
-    for key in ("start", "clock", "fault_seed"):
-        if key in body:
-            out[key] = body[key]
-    if "history_bars" in body:
-        out["history_bars"] = int(body["history_bars"])
-    if "speed" in body:
-        out["speed"] = float(body["speed"])
+    """Translate a reset body into :class:`~.runtime.EmulatorConfig` field overrides.
+
+    The types are checked here where the config could not tell a JSON value from a Python one
+    (``data`` paths, the engine's Decimals); every range is checked by the config itself.
+    """
+    plain_fields = ("balances", "start", "clock", "speed", "history_bars", "fault_seed")
+    out: dict[str, Any] = {k: body[k] for k in plain_fields if k in body}
     if "data" in body:
-        if not isinstance(body["data"], list) or not all(isinstance(x, str) for x in body["data"]):
-            raise ControlError('data must be a list of "[SYMBOL=]FILE" strings')
-        out["data"] = tuple(DataSpec.parse(x) for x in body["data"])
-    eng = emulator.config.engine
+        data = body["data"]
+        if (
+            not isinstance(data, list)
+            or not 0 < len(data) <= MAX_DATA_FILES
+            or not all(isinstance(x, str) and 0 < len(x) <= MAX_PATH for x in data)
+        ):
+            raise ControlError(f'data must be a list of 1 to {MAX_DATA_FILES} "[SYMBOL=]FILE" strings')
+        out["data"] = tuple(DataSpec.parse(x) for x in data)
+    # Engine knobs start from the initial configuration, as every other field does.
+    eng = emulator.initial_config.engine
     if {"spread_bps", "slippage_bps"} & set(body):
         pm = eng.price_model
+        spread = body.get("spread_bps", pm.spread_bps)
+        slippage = body.get("slippage_bps", pm.slippage_bps)
         pm = PriceModel(
-            spread_bps=_decimal(body.get("spread_bps", pm.spread_bps), "spread_bps"),
-            slippage_bps=_decimal(body.get("slippage_bps", pm.slippage_bps), "slippage_bps"),
+            spread_bps=decimal("spread_bps", spread, lo=Decimal(0), hi=MAX_BPS),
+            slippage_bps=decimal("slippage_bps", slippage, lo=Decimal(0), hi=MAX_BPS),
         )
         eng = dataclasses.replace(eng, price_model=pm)
     if "funding_rate" in body:
-        eng = dataclasses.replace(eng, funding_rate=_decimal(body["funding_rate"], "funding_rate"))
+        rate = decimal("funding_rate", body["funding_rate"], lo=-MAX_FUNDING_RATE, hi=MAX_FUNDING_RATE)
+        eng = dataclasses.replace(eng, funding_rate=rate)
     if "default_leverage" in body:
-        eng = dataclasses.replace(eng, default_leverage=int(body["default_leverage"]))
-    if eng is not emulator.config.engine:
+        eng = dataclasses.replace(eng, default_leverage=body["default_leverage"])
+    if eng is not emulator.initial_config.engine:
         out["engine"] = eng
     return out
 
 
+def _credentials(body: dict[str, Any]) -> Credentials:
+    for name in ("api_key", "api_secret"):
+        if name not in body:
+            raise ControlError(f"{name}: missing")
+    api_key = ascii_text("api_key", body["api_key"], max_len=MAX_TEXT)
+    passphrase = body.get("passphrase")
+    return Credentials(
+        api_key=api_key,
+        api_secret=ascii_text("api_secret", body["api_secret"], max_len=MAX_TEXT),
+        passphrase=None if passphrase is None else ascii_text("passphrase", passphrase, max_len=MAX_TEXT),
+        account=ascii_text("account", body.get("account", api_key), max_len=MAX_ACCOUNT),
+    )
+
+
+# --------------------------------------------------------------------------- routes
+
+Query = dict[str, list[str]]
+Body = dict[str, Any]
+
+
+def _refusal(e: Exception) -> Response:
+    # backslashreplace: a lone surrogate that slipped into a message must not break the answer.
+    message = str(e).encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": message}, status_code=400)
+
+
+async def _catch_up(emulator: Emulator) -> None:
+    """Replay up to the clock's present in slices (a realtime clock may be far ahead), yielding between."""
+    while not emulator.advance_step(emulator.clock.now_ms()):
+        await asyncio.sleep(0)
+
+
 def control_routes(emulator: Emulator) -> list[Route]:
-    def handler(fn: Any) -> Any:
+    def route(
+        path: str,
+        method: str,
+        fn: Callable[[Query, Body], Any] | Callable[[Query, Body], Awaitable[Any]],
+        *,
+        body: frozenset[str] = frozenset(),
+        query: frozenset[str] = frozenset(),
+    ) -> Route:
+        is_async = asyncio.iscoroutinefunction(fn)
+
         async def endpoint(request: Request) -> Response:
-            raw = await request.body()
             try:
-                body = json.loads(raw) if raw else {}
-                if not isinstance(body, dict):
-                    raise ControlError("the body must be a JSON object")
-                with emulator.lock:
-                    emulator.sync()
-                    result = fn(request, body)
-            except (ControlError, ValueError, TypeError, EngineError, json.JSONDecodeError) as e:
-                return JSONResponse({"error": str(e)}, status_code=400)
+                q = parse_query(request, query)
+                b = parse_body(await request.body(), body)
+                await _catch_up(emulator)
+                if is_async:
+                    result = await fn(q, b)  # type: ignore[misc]
+                else:
+                    with emulator.lock:
+                        result = fn(q, b)
+            except (ValueError, TypeError, EngineError) as e:  # ControlError and FieldError included
+                return _refusal(e)
             return JSONResponse(plain(result))
 
-        return endpoint
+        return Route(PREFIX + path, endpoint, methods=[method], name=f"control.{method.lower()}{path}")
 
-    def account_of(request: Request) -> str:
-        return request.query_params.get("account", "main")
-
-    def status(request: Request, body: dict) -> Any:
+    def status(q: Query, b: Body) -> Any:
         return emulator.status()
 
-    def reset(request: Request, body: dict) -> Any:
-        emulator.reset(**reset_overrides(body, emulator))
+    def reset(q: Query, b: Body) -> Any:
+        emulator.reset(**reset_overrides(b, emulator))
         return emulator.status()
 
-    def advance(request: Request, body: dict) -> Any:
-        keys = {k: body[k] for k in ("bars", "ms", "to") if k in body}
-        if len(keys) != 1:
+    async def advance(q: Query, b: Body) -> Any:
+        if len(b) != 1:
             raise ControlError('advance takes exactly one of "bars", "ms", "to"')
-        ((key, value),) = keys.items()
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ControlError(f"{key} must be an integer")
-        now = emulator.advance(**{"to_ms" if key == "to" else key: value})
-        return {"now": now, "exhausted": emulator.exhausted()}
+        ((key, value),) = b.items()
+        with emulator.lock:
+            target = emulator.advance_target(**{"to_ms" if key == "to" else key: value})
+            run_id = emulator.run_id
+        while not emulator.advance_step(target, run_id):
+            await asyncio.sleep(0)  # let venue requests in between two slices
+        return emulator.clock_report()
 
-    def ledger(request: Request, body: dict) -> Any:
-        kinds = request.query_params.getlist("kind") or None
-        since = int(request.query_params.get("since", "0"))
-        return emulator.ledger.events(kinds, account=request.query_params.get("account"), since_seq=since)
+    def ledger(q: Query, b: Body) -> Any:
+        return emulator.ledger.events(_kinds(q), account=_account(q, None), since_seq=_since(q))
 
-    def orders(request: Request, body: dict) -> Any:
-        acct = emulator.engine.account(account_of(request))
+    def orders(q: Query, b: Body) -> Any:
+        acct = emulator.engine.account(_account(q))  # type: ignore[arg-type]
         return {"orders": list(acct.orders.values()), "triggers": list(acct.triggers.values())}
 
-    def positions(request: Request, body: dict) -> Any:
-        views = emulator.engine.positions(account_of(request))
+    def positions(q: Query, b: Body) -> Any:
+        views = emulator.engine.positions(_account(q))  # type: ignore[arg-type]
         return [
             dict(
                 plain(v.position),
@@ -183,62 +310,57 @@ def control_routes(emulator: Emulator) -> list[Route]:
             for v in views
         ]
 
-    def fills(request: Request, body: dict) -> Any:
-        return emulator.engine.account(account_of(request)).fills
+    def fills(q: Query, b: Body) -> Any:
+        return emulator.engine.account(_account(q)).fills  # type: ignore[arg-type]
 
-    def balances(request: Request, body: dict) -> Any:
-        acct = emulator.engine.account(account_of(request))
+    def balances(q: Query, b: Body) -> Any:
+        acct = emulator.engine.account(_account(q))  # type: ignore[arg-type]
         return [emulator.engine.balance(acct.id, coin) for coin in acct.wallet]
 
-    def faults(request: Request, body: dict) -> Any:
-        if request.method == "POST":
-            fields = {f.name for f in dataclasses.fields(FaultRule)} - {"id", "seen", "fired"}
-            unknown = set(body) - fields
-            if unknown:
-                raise ControlError(f"unknown fault fields: {sorted(unknown)}")
-            if "kind" not in body:
-                raise ControlError('a fault needs a "kind"')
-            return emulator.faults.add(FaultRule(**body)).as_dict()
-        if request.method == "DELETE":
-            emulator.faults.clear()
+    def list_faults(q: Query, b: Body) -> Any:
         return [r.as_dict() for r in emulator.faults.rules()]
 
-    def accounts(request: Request, body: dict) -> Any:
-        try:
-            creds = Credentials(
-                api_key=str(body["api_key"]),
-                api_secret=str(body["api_secret"]),
-                passphrase=str(body["passphrase"]) if body.get("passphrase") is not None else None,
-                account=str(body.get("account") or body["api_key"]),
-            )
-        except KeyError as e:
-            raise ControlError(f"missing field {e.args[0]!r}") from None
-        bal = body.get("balances")
-        emulator.add_account(creds, {k: _decimal(v, k) for k, v in bal.items()} if bal else None)
+    def add_fault(q: Query, b: Body) -> Any:
+        if "kind" not in b:
+            raise ControlError('kind: missing (a fault needs a "kind")')
+        return emulator.faults.add(FaultRule(**b)).as_dict()
+
+    def clear_faults(q: Query, b: Body) -> Any:
+        emulator.faults.clear()
+        return []
+
+    def accounts(q: Query, b: Body) -> Any:
+        creds = _credentials(b)
+        emulator.add_account(creds, b.get("balances"))
         return {"account": creds.account}
 
-    async def settle(request: Request) -> Response:
+    async def settle(q: Query, b: Body) -> Any:
         """Wait until no request is held by a ``timeout`` fault (they execute once released)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
         while emulator.held_requests and loop.time() < deadline:
             await asyncio.sleep(0.002)
-        return JSONResponse({"held": emulator.held_requests})
+        return {"held": emulator.held_requests}
 
-    r = [
-        ("/status", status, ["GET"]),
-        ("/reset", reset, ["POST"]),
-        ("/advance", advance, ["POST"]),
-        ("/ledger", ledger, ["GET"]),
-        ("/orders", orders, ["GET"]),
-        ("/positions", positions, ["GET"]),
-        ("/fills", fills, ["GET"]),
-        ("/balances", balances, ["GET"]),
-        ("/faults", faults, ["GET", "POST", "DELETE"]),
-        ("/accounts", accounts, ["POST"]),
+    account = frozenset({"account"})
+    return [
+        route("/status", "GET", status),
+        route("/reset", "POST", reset, body=RESET_FIELDS),
+        route("/advance", "POST", advance, body=ADVANCE_FIELDS),
+        route("/ledger", "GET", ledger, query=frozenset({"kind", "account", "since"})),
+        route("/orders", "GET", orders, query=account),
+        route("/positions", "GET", positions, query=account),
+        route("/fills", "GET", fills, query=account),
+        route("/balances", "GET", balances, query=account),
+        route("/faults", "GET", list_faults),
+        route("/faults", "POST", add_fault, body=FAULT_FIELDS),
+        route("/faults", "DELETE", clear_faults),
+        route("/accounts", "POST", accounts, body=ACCOUNT_FIELDS),
+        route("/settle", "POST", settle),
     ]
-    routes = [Route(PREFIX + path, handler(fn), methods=methods) for path, fn, methods in r]
-    return [*routes, Route(PREFIX + "/settle", settle, methods=["POST"])]
+
+
+# --------------------------------------------------------------------------- client
 
 
 class ControlClient:
@@ -247,6 +369,10 @@ class ControlClient:
     Args:
         base_url: the emulator's base URL, e.g. ``http://127.0.0.1:8765``.
         timeout: per-request timeout in seconds.
+
+    Every method raises :class:`ControlError` when the emulator refuses the request (a 4xx, with the
+    emulator's message), and :class:`ControlUnavailable` when it cannot be reached, does not answer
+    within ``timeout``, or answers a 5xx or something that is not JSON. Nothing else escapes.
     """
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
@@ -254,13 +380,30 @@ class ControlClient:
         self.timeout = timeout
         self._session = requests.Session()
 
+    def __repr__(self) -> str:
+        return f"ControlClient({self.base_url!r})"
+
     def _call(self, method: str, path: str, body: dict | None = None, params: Any = None) -> Any:
-        resp = self._session.request(
-            method, f"{self.base_url}{PREFIX}{path}", json=body, params=params, timeout=self.timeout
-        )
-        data = resp.json()
+        where = f"{method} {PREFIX}{path} on the emulator at {self.base_url}"
+        try:
+            resp = self._session.request(
+                method, f"{self.base_url}{PREFIX}{path}", json=body, params=params, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise ControlUnavailable(f"{where}: no answer within {self.timeout:g} s") from None
+        except requests.RequestException as e:
+            raise ControlUnavailable(f"{where}: cannot reach it ({type(e).__name__})") from None
+        if resp.status_code >= 500:
+            raise ControlUnavailable(f"{where}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
         if resp.status_code != 200:
-            raise ControlError(data.get("error", resp.text))
+            error = data.get("error") if isinstance(data, dict) else None
+            raise ControlError(f"{where}: HTTP {resp.status_code}: {error or resp.text[:200]}")
+        if data is None:
+            raise ControlUnavailable(f"{where}: the answer is not JSON: is it an emulator?")
         return data
 
     def status(self) -> dict[str, Any]:
@@ -272,6 +415,7 @@ class ControlClient:
     def advance(
         self, *, bars: int | None = None, ms: int | None = None, to: int | None = None
     ) -> dict[str, Any]:
+        """Move the emulator's clock; the answer is ``{"now", "exhausted", "symbols"}``."""
         body = {k: v for k, v in (("bars", bars), ("ms", ms), ("to", to)) if v is not None}
         return self._call("POST", "/advance", body)
 
