@@ -189,7 +189,7 @@ def test_a_step_that_fails_after_its_order_landed_returns_the_order(emulator):
     env.reset()
     now = emulator.control.status()["now"]
     # Candles fail for the whole step's budget (2 attempts × 3 rounds), right after the order.
-    emulator.control.add_fault("server_error", "candles", times=6)
+    emulator.control.add_fault("server_error", "/api/v2/mix/market/*candles", times=6)
     _, reward, done, info = env.step(2)
     assert info["venue_unavailable"]
     assert info["stale_observation"]
@@ -209,7 +209,7 @@ def test_a_step_that_fails_after_its_order_landed_returns_the_order(emulator):
 def test_outage_policy_raise(emulator):
     env = make(emulator, outage_policy="raise")
     env.reset()
-    emulator.control.add_fault("server_error", "candles", times=2)
+    emulator.control.add_fault("server_error", "/api/v2/mix/market/*candles", times=2)
     with pytest.raises(VenueUnavailable) as e:
         env.step(2)
     assert isinstance(e.value, TorchTradeError)

@@ -10,7 +10,7 @@ from typing import Any
 
 import ccxt
 
-from ..ccxt_util import point_ccxt
+from ..ccxt_util import guard_secrets, point_ccxt
 from .venues.base import Credentials, load_venue
 
 
@@ -37,7 +37,7 @@ def ccxt_client(
     }
     if creds.passphrase is not None:
         params["password"] = creds.passphrase.reveal()
-    exchange = getattr(ccxt, venue)(params)
+    exchange = guard_secrets(getattr(ccxt, venue)(params))  # keys stay out of ccxt's logs and prints
     if demo:
         exchange.set_sandbox_mode(True)
     return point_ccxt(exchange, base_url)

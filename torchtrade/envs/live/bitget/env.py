@@ -11,6 +11,7 @@ from typing import Any
 
 import ccxt
 
+from ....ccxt_util import guard_secrets
 from ....secrets import Secret
 from ...core.actions import SLTPActions, StandardActions
 from ...core.clock import EnvClock, VenueClock
@@ -96,6 +97,8 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
                 timeout_ms=config.request_timeout_ms,
                 rate_limit=rate_limit,
             )
+        else:
+            guard_secrets(exchange)  # a client built by the user: its keys stay out of the logs too
         policy = RetryPolicy(
             attempts=config.retry_attempts,
             initial_s=config.retry_backoff_s,
