@@ -1,7 +1,7 @@
 """Bad input never yields a 500 or a traceback, and never changes state.
 
 Requests are signed here independently of the emulator's code (Bitget's documented prehash), so the
-bodies reach the venue exactly as written: not JSON, unknown fields, absurd numbers...
+bodies reach the venue exactly as written: not JSON, malformed numbers, hostile client ids...
 """
 
 from __future__ import annotations
@@ -22,10 +22,16 @@ KEY, SECRET, PASSPHRASE = "emulator-key", "emulator-secret", "emulator-passphras
 
 
 def call(
-    base_url: str, method: str, path: str, *, query: dict | None = None, body: bytes = b""
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    query: dict | None = None,
+    body: bytes = b"",
+    timestamp: str | None = None,
 ) -> requests.Response:
     qs = urllib.parse.urlencode(sorted((query or {}).items()))
-    ts = str(int(time.time() * 1000))
+    ts = timestamp or str(int(time.time() * 1000))
     prehash = (
         ts + method + path + (f"?{urllib.parse.unquote(qs)}" if qs else "") + body.decode("utf-8", "replace")
     )
@@ -72,14 +78,57 @@ BAD_ORDERS = {
     "infinite size": order_with(size="Infinity"),
     "huge size": order_with(size="1e400"),
     "huge json number": order_with(size=...)[:-1] + b', "size": 1e999}',
+    "json number beyond Decimal's exponent range": order_with(size=...)[:-1] + b', "size": 1e1000000}',
+    "json number no Decimal can hold": order_with(size=...)[:-1] + b', "size": 1e99999999999999999999}',
     "absurdly precise size": order_with(size="0.0000000000000000000001"),
-    "unknown field": order_with(leverage="10"),
     "bad side": order_with(side="sideways"),
     "bad order type": order_with(orderType="stop"),
     "bad margin mode": order_with(marginMode="portfolio"),
     "limit without price": order_with(orderType="limit"),
     "non-numeric price": order_with(orderType="limit", price="cheap"),
     "long client oid": order_with(clientOid="x" * 200),
+    "client oid of 50 characters": order_with(clientOid="x" * 50),
+    **{
+        f"client oid with {label}": order_with(clientOid=oid)
+        for label, oid in {
+            "a lone surrogate": "ab\ud800",
+            "NUL": "ab\x00cd",
+            "a newline": "ab\ncd",
+            "a slash": "ab/cd",
+            "a '<'": "<script>",
+            "a space": "ab cd",
+            "non-ASCII letters": "caf\u00e9",
+            "full-width digits": "\uff11\uff12",
+            "a dot": "1.5",
+        }.items()
+    },
+    "client oid as a number with a fraction": order_with(clientOid=1.5),
+    "client oid as an object": order_with(clientOid={"id": "x"}),
+    # One number grammar: ASCII digits, optional '-', one optional point (Python's Decimal accepts
+    # all of the following).
+    **{
+        f"size {text!r}": order_with(size=text)
+        for text in [
+            "1_0.01",
+            "\uff10.01",
+            "0.0\u00b2",
+            "+0.01",
+            " 0.01",
+            "0.01 ",
+            "0.01\n",
+            "1e-2",
+            "0x10",
+            ".01",
+            "1.",
+            "0..01",
+            "--1",
+            "\u0660.01",
+            "Infinity",
+            "-0.01",
+        ]
+    },
+    "price with an underscore": order_with(orderType="limit", price="16_000"),
+    "preset stop loss with a superscript": order_with(presetStopLossPrice="15000\u00b2"),
     "unknown symbol": order_with(symbol="NOPEUSDT"),
     "not json": b"{this is not json",
     "json array": b"[1, 2, 3]",
@@ -118,7 +167,26 @@ BAD_QUERIES = [
         {"symbol": "B" * 5000, "productType": "USDT-FUTURES", "granularity": "1m"},
     ),
     ("/api/v2/mix/market/ticker", {"symbol": "BTCUSDT"}),
-    ("/api/v2/mix/market/ticker", {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "extra": "1"}),
+    ("/api/v2/mix/market/ticker", {"symbol": "BTC/USDT", "productType": "USDT-FUTURES"}),
+    *[
+        (
+            "/api/v2/mix/market/candles",
+            {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "granularity": "1m", "limit": text},
+        )
+        for text in ["\u00b2", "1_000", "\uff15", "+5", " 5", "5 ", "5.0", "1e2", "\u0665"]
+    ],
+    (
+        "/api/v2/mix/market/merge-depth",
+        {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "limit": "\u00b2"},
+    ),
+    ("/api/v2/mix/order/fills", {"productType": "USDT-FUTURES", "idLessThan": "\u00b9"}),
+    ("/api/v2/mix/order/detail", {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "orderId": "12a"}),
+    ("/api/v2/mix/order/detail", {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "clientOid": "a/b"}),
+    ("/api/v2/mix/order/orders-pending", {"productType": "USDT-FUTURES", "clientOid": "a<b"}),
+    (
+        "/api/v2/mix/order/orders-plan-history",
+        {"productType": "USDT-FUTURES", "planType": "normal_plan", "clientOid": "caf\u00e9"},
+    ),
     ("/api/v2/mix/market/merge-depth", {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "limit": "-3"}),
     ("/api/v2/mix/order/detail", {"symbol": "BTCUSDT", "productType": "USDT-FUTURES"}),
     ("/api/v2/mix/order/orders-pending", {"productType": "USDT-FUTURES", "limit": "1000000"}),
@@ -144,6 +212,118 @@ def test_bad_leverage_is_refused(emulator, body):
     resp = call(emulator.url, "POST", "/api/v2/mix/account/set-leverage", body=json.dumps(full).encode())
     assert resp.status_code == 400
     assert emulator.control.ledger("leverage") == []
+
+
+# (Whitespace around a header value is not part of it in HTTP: clients cannot even send it.)
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "1670919600000\u00b2",
+        "\u00b9670919600000",
+        "+1670919600000",
+        "-1670919600000",
+        "1670919600000.0",
+        "1_670",
+    ],
+)
+def test_a_malformed_timestamp_header_is_the_venues_invalid_timestamp(emulator, timestamp):
+    resp = call(
+        emulator.url,
+        "GET",
+        "/api/v2/mix/account/accounts",
+        query={"productType": "USDT-FUTURES"},
+        timestamp=timestamp,
+    )
+    assert resp.status_code == 400
+    assert resp.json()["code"] == "40005"  # ccxt: InvalidNonce
+    assert emulator.control.ledger("internal_error") == []
+
+
+def test_full_width_digits_in_the_timestamp_header_are_refused(emulator):
+    # A header carries bytes; the UTF-8 of "\uff11" read as Latin-1 (as HTTP says) is no digit either.
+    resp = call(
+        emulator.url,
+        "GET",
+        "/api/v2/mix/account/accounts",
+        query={"productType": "USDT-FUTURES"},
+        timestamp="\uff11\uff16\uff17".encode().decode("latin-1"),
+    )
+    assert resp.json()["code"] == "40005"
+
+
+def test_a_lone_surrogate_client_oid_is_refused_and_every_route_keeps_working(emulator):
+    body = order_with(clientOid="\ud800")
+    assert b"\\ud800" in body  # sent as a JSON escape, as a fuzzer or a careless client does
+    resp = call(emulator.url, "POST", "/api/v2/mix/order/place-order", body=body)
+    assert resp.status_code == 400
+    assert resp.json()["code"] == "40305"
+    assert emulator.control.orders() == {"orders": [], "triggers": []}
+    for path in (
+        "/api/v2/mix/order/orders-history",
+        "/api/v2/mix/order/orders-pending",
+        "/api/v2/mix/order/fills",
+    ):
+        answer = call(emulator.url, "GET", path, query={"productType": "USDT-FUTURES"})
+        assert answer.status_code == 200, answer.text
+    assert emulator.control.ledger("internal_error") == []
+    assert len(emulator.control.ledger()) > 0  # the ledger still serialises
+    # And the account trades as before.
+    assert call(emulator.url, "POST", "/api/v2/mix/order/place-order", body=order_with()).status_code == 200
+
+
+def test_client_oids_of_the_whole_alphabet_are_accepted(emulator):
+    oid = "aZ09-+_#" + "x" * 41  # 49 characters: the longest Bitget takes
+    resp = call(emulator.url, "POST", "/api/v2/mix/order/place-order", body=order_with(clientOid=oid))
+    assert resp.json()["data"]["clientOid"] == oid
+    found = call(
+        emulator.url,
+        "GET",
+        "/api/v2/mix/order/detail",
+        query={"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "clientOid": oid},
+    )
+    assert found.json()["data"]["clientOid"] == oid
+
+
+def test_unknown_parameters_are_ignored_and_listed_by_name_only(emulator):
+    resp = call(
+        emulator.url,
+        "POST",
+        "/api/v2/mix/order/place-order",
+        body=order_with(leverage="10", zzNote="do-not-log-this-value"),
+    )
+    assert resp.status_code == 200, resp.text
+    (entry,) = [r for r in emulator.control.ledger("request") if r["route"] == "place_order"]
+    assert entry["ignored"] == ["leverage", "zzNote"]
+    assert "do-not-log-this-value" not in json.dumps(emulator.control.ledger())
+    # Known parameters stay strictly checked whatever else the request carries.
+    resp = call(emulator.url, "POST", "/api/v2/mix/order/place-order", body=order_with(size="1_0", junk="1"))
+    assert resp.json()["code"] == "40020"
+
+
+def test_ignored_names_are_escaped_in_the_ledger(emulator):
+    body = order_with()[:-1] + b', "\\ud800\\n": 1}'
+    resp = call(emulator.url, "POST", "/api/v2/mix/order/place-order", body=body)
+    assert resp.status_code == 200, resp.text
+    (entry,) = [r for r in emulator.control.ledger("request") if r["route"] == "place_order"]
+    assert entry["ignored"] == ["\\ud800\\n"]
+
+
+def test_a_refused_batch_cancel_cancels_nothing(emulator):
+    price = "10000"
+    ids = []
+    for _ in range(2):
+        resp = call(
+            emulator.url,
+            "POST",
+            "/api/v2/mix/order/place-order",
+            body=order_with(orderType="limit", price=price),
+        )
+        ids.append(resp.json()["data"]["orderId"])
+    items = [{"orderId": ids[0]}, {"orderId": ids[1]}, {"clientOid": "no/slashes"}]
+    body = json.dumps({"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "orderIdList": items}).encode()
+    resp = call(emulator.url, "POST", "/api/v2/mix/order/batch-cancel-orders", body=body)
+    assert resp.json()["code"] == "40305"
+    assert [o["status"] for o in emulator.control.orders()["orders"]] == ["live", "live"]
 
 
 def test_unknown_paths_get_the_venues_not_found(emulator):

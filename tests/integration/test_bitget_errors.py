@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import ccxt
 import pytest
+import requests
 
 from tests.conftest import BTC
 from torchtrade.emulator.clients import ccxt_client
@@ -110,3 +113,70 @@ def test_demo_trading_header_is_accepted(emulator):
     ex = ccxt_client(emulator.url, demo=True, enableRateLimit=False)
     ex.load_markets()
     assert ex.fetch_balance()["USDT"]["total"] == 10000
+
+
+@pytest.mark.parametrize("oid", ["has/slash", "has space", "caf\u00e9", "x" * 50, "nul\x00", "a<b"])
+def test_a_client_oid_outside_bitgets_alphabet_is_a_bad_request(exchange, emulator, oid):
+    with pytest.raises(ccxt.BadRequest, match="40305"):
+        exchange.create_order(BTC, "market", "buy", 0.01, params={"clientOrderId": oid})
+    with pytest.raises(ccxt.BadRequest, match="40305"):
+        exchange.fetch_order(None, BTC, params={"clientOrderId": oid})
+    with pytest.raises(ccxt.BadRequest, match="40305"):
+        exchange.cancel_order(None, BTC, params={"clientOrderId": oid})
+    assert emulator.control.orders() == {"orders": [], "triggers": []}
+
+
+def test_client_oids_with_plus_and_hash_round_trip_through_ccxt(exchange):
+    price = float(int(exchange.fetch_ticker(BTC)["bid"] * 0.9))
+    oid = "ft+1#a_b-c"
+    exchange.create_order(BTC, "limit", "buy", 0.01, price, params={"clientOrderId": oid})
+    assert exchange.fetch_order(None, BTC, params={"clientOrderId": oid})["clientOrderId"] == oid
+    assert [o["clientOrderId"] for o in exchange.fetch_open_orders(BTC, params={"clientOid": oid})] == [oid]
+    exchange.cancel_order(None, BTC, params={"clientOrderId": oid})
+    assert exchange.fetch_order(None, BTC, params={"clientOrderId": oid})["status"] == "canceled"
+
+
+class TestRequestTime:
+    """Every answer, error or not, carries the emulator's time (years away from the wall clock here)."""
+
+    def test_not_found_and_wrong_method(self, emulator):
+        now = emulator.control.status()["now"]
+        assert abs(now - time.time() * 1000) > 86_400_000  # the replayed data is from the past
+        for method, path in [("GET", "/api/v2/mix/market/nothing"), ("DELETE", "/api/v2/mix/market/ticker")]:
+            resp = requests.request(method, emulator.url + path, timeout=5)
+            assert resp.status_code == 404
+            assert resp.json()["requestTime"] == now
+
+    def test_rate_limited(self, emulator):
+        emulator.control.add_fault("rate_limit", route="ticker", times=1)
+        resp = requests.get(
+            emulator.url + "/api/v2/mix/market/ticker",
+            params={"symbol": "BTCUSDT", "productType": "USDT-FUTURES"},
+            timeout=5,
+        )
+        assert resp.status_code == 429
+        assert resp.json()["requestTime"] == emulator.control.status()["now"]
+
+    def test_internal_error(self, emulator, monkeypatch):
+        if emulator.emulator is None:
+            pytest.skip("needs the in-process emulator to break a route")
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug in the emulator")
+
+        # The narrowest way to reach the catch-all: a bug, which no input can trigger any more.
+        monkeypatch.setattr(emulator.emulator.engine, "funding_rate", broken)
+        resp = requests.get(
+            emulator.url + "/api/v2/mix/market/current-fund-rate",
+            params={"symbol": "BTCUSDT", "productType": "USDT-FUTURES"},
+            timeout=5,
+        )
+        assert resp.status_code == 500
+        assert resp.json()["requestTime"] == emulator.control.status()["now"]
+
+    def test_business_errors_too(self, exchange, emulator):
+        resp = requests.get(
+            emulator.url + "/api/v2/mix/market/ticker", params={"symbol": "BTCUSDT"}, timeout=5
+        )
+        assert resp.status_code == 400
+        assert resp.json()["requestTime"] == emulator.control.status()["now"]

@@ -18,9 +18,6 @@ def create_app(emulator: Emulator) -> Starlette:
     routes += control_routes(emulator)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return venue.wire.not_found(request.url.path)
+        return venue.wire.not_found(request.url.path, emulator.clock.now_ms())
 
-    async def bad_method(request: Request, exc: Exception) -> Response:
-        return venue.wire.not_found(request.url.path)
-
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: bad_method})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})

@@ -7,7 +7,8 @@ Each request goes through the same steps, whatever the venue:
 2. a fault rule may fire (:mod:`.faults`): answer 429/5xx, reset the connection, or hold the request;
 3. the venue handler runs (auth, parse, engine verb, serialise) under the emulator's lock;
 4. a ``drop_response`` fault resets the connection instead of answering;
-5. the request, its status and any fault are appended to the ledger (never a credential).
+5. the request, its status, any fault and the names of parameters the route ignored are appended to
+   the ledger (never a credential, never a parameter's value).
 
 A handler that raises anything unexpected yields the venue's generic error with HTTP 500 and a
 ``internal_error`` ledger entry; the wire tests assert that bad input never gets there.
@@ -40,16 +41,27 @@ logger = logging.getLogger(__name__)
 TRANSPORT_KEY = "torchtrade.transport"
 
 
+def _dumps_ascii(content: Any) -> bytes:
+    # ensure_ascii escapes every non-ASCII character, lone surrogates included ("\\ud800"): valid
+    # JSON text whatever the strings hold.
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode()
+
+
 try:  # orjson (a ccxt dependency) is several times faster on candle-sized answers
     import orjson
 
     def _dumps(content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            # orjson refuses text that is not valid UTF-8 (a lone surrogate). The wire validates
+            # request text before storing it, so this is a safety net: an answer or a ledger read
+            # must never fail on a string, or one bad request would break every later read.
+            logger.warning("an answer held text that is not valid UTF-8; sent escaped")
+            return _dumps_ascii(content)
 
 except ImportError:  # pragma: no cover
-
-    def _dumps(content: Any) -> bytes:
-        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+    _dumps = _dumps_ascii
 
 
 class JSONResponse(Response):
@@ -68,6 +80,7 @@ class CallContext:
     emulator: Emulator
     fault: FaultRule | None = None
     account: str | None = None  # set by the venue's auth once the caller is known
+    ignored: list[str] | None = None  # parameter names the route ignored (set by the venue's wire)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,11 +114,14 @@ class VenueWire(Protocol):
 
     name: str
 
-    def rate_limited(self, rule: FaultRule) -> Response: ...
+    # ``now_ms`` is the emulator's clock: every answer, error or not, is stamped with venue time.
+    def rate_limited(self, rule: FaultRule, now_ms: int) -> Response: ...
 
     def server_error(self, rule: FaultRule) -> Response: ...
 
-    def internal_error(self) -> Response: ...
+    def internal_error(self, now_ms: int) -> Response: ...
+
+    def not_found(self, path: str, now_ms: int) -> Response: ...
 
 
 async def abort_connection(request: Request) -> None:
@@ -156,7 +172,8 @@ def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
                 rule_id=fault.id,
             )
             if fault.kind is FaultKind.RATE_LIMIT:
-                return _logged(emulator, wire, spec, request, wire.rate_limited(fault), None, fault)
+                answer = wire.rate_limited(fault, emulator.clock.now_ms())
+                return _logged(emulator, wire, spec, request, answer, None, fault)
             if fault.kind is FaultKind.SERVER_ERROR:
                 return _logged(emulator, wire, spec, request, wire.server_error(fault), None, fault)
             if fault.kind is FaultKind.CONNECTION_RESET:
@@ -177,15 +194,15 @@ def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
             emulator.ledger.append(
                 "internal_error", emulator.clock.now_ms(), venue=wire.name, route=spec.name, path=path
             )
-            response = wire.internal_error()
+            response = wire.internal_error(emulator.clock.now_ms())
         finally:
             if held:
                 emulator.held_requests -= 1
         if fault is not None and fault.kind is FaultKind.DROP_RESPONSE:
-            _log_request(emulator, wire, spec, request, 0, ctx.account, fault)
+            _log_request(emulator, wire, spec, request, 0, ctx.account, fault, ctx.ignored)
             await abort_connection(request)
             return response
-        return _logged(emulator, wire, spec, request, response, ctx.account, fault)
+        return _logged(emulator, wire, spec, request, response, ctx.account, fault, ctx.ignored)
 
     return Route(spec.path, endpoint, methods=[spec.method], name=f"{wire.name}.{spec.name}")
 
@@ -198,8 +215,9 @@ def _logged(
     response: Response,
     account: str | None,
     fault: FaultRule | None,
+    ignored: list[str] | None = None,
 ) -> Response:
-    _log_request(emulator, wire, spec, request, response.status_code, account, fault)
+    _log_request(emulator, wire, spec, request, response.status_code, account, fault, ignored)
     return response
 
 
@@ -211,8 +229,11 @@ def _log_request(
     status: int,
     account: str | None,
     fault: FaultRule | None,
+    ignored: list[str] | None = None,
 ) -> None:
-    # Only the route, never headers or the body: they carry keys and signatures.
+    # Only the route, never headers or the body: they carry keys and signatures. Parameters the
+    # route ignored are listed by name (never value), so a misspelt field stays visible.
+    fields: dict[str, Any] = {"ignored": ignored} if ignored else {}
     emulator.ledger.append(
         "request",
         emulator.clock.now_ms(),
@@ -223,6 +244,7 @@ def _log_request(
         status=status,
         account=account,
         fault=fault.kind if fault else None,
+        **fields,
     )
 
 

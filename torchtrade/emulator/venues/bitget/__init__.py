@@ -34,10 +34,8 @@ DEFAULT_CREDENTIALS = Credentials(
 class BitgetWire:
     name = "bitget"
 
-    def rate_limited(self, rule: FaultRule) -> Response:
-        import time
-
-        response = bitget_error(errors.RATE_LIMITED, int(time.time() * 1000))
+    def rate_limited(self, rule: FaultRule, now_ms: int) -> Response:
+        response = bitget_error(errors.RATE_LIMITED, now_ms)
         # Bitget reports the remaining per-second allowance in x-mbx-used-remain-limit (API FAQ);
         # Retry-After is the standard hint clients honour.
         response.headers["Retry-After"] = f"{rule.retry_after_s:g}"
@@ -56,15 +54,11 @@ class BitgetWire:
         body = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
         return Response(body, status_code=rule.status, media_type="text/html")
 
-    def internal_error(self) -> Response:
-        import time
+    def internal_error(self, now_ms: int) -> Response:
+        return bitget_error(errors.INTERNAL, now_ms)
 
-        return bitget_error(errors.INTERNAL, int(time.time() * 1000))
-
-    def not_found(self, path: str) -> Response:
-        import time
-
-        return bitget_error(errors.NOT_FOUND, int(time.time() * 1000))
+    def not_found(self, path: str, now_ms: int) -> Response:
+        return bitget_error(errors.NOT_FOUND, now_ms)
 
 
 class BitgetVenue:

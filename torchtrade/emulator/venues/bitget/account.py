@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import Response
 
@@ -19,8 +19,8 @@ from ...http import CallContext
 from . import errors, wire
 from .common import RoutesBase, endpoint
 
-if TYPE_CHECKING:
-    pass
+# The businessType of the fee-rate query; "contract" is an alias of "mix" in Bitget's docs.
+BUSINESS_TYPES = {"mix": "mix", "contract": "mix", "spot": "spot", "margin": "margin"}
 
 
 class AccountRoutes(RoutesBase):
@@ -30,7 +30,6 @@ class AccountRoutes(RoutesBase):
     def accounts(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"productType"})
         product_type = self._product_type(p)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             return self._ok([])
         acct = self._account(ctx)
@@ -42,12 +41,22 @@ class AccountRoutes(RoutesBase):
         btc = eng.last_price("BTCUSDT") if "BTCUSDT" in eng.instruments else None
         return wire.balance_row(eng.balance(acct.id, coin), btc)
 
+    @endpoint("trade_rate", "GET", "/api/v2/common/trade-rate")
+    def trade_rate(self, ctx: CallContext) -> Response:
+        """The account's fee rates on one market (``fetch_trading_fee``): the instrument's, no VIP tiers."""
+        p = self._query(ctx, {"symbol", "businessType"})
+        business = p.choice("businessType", BUSINESS_TYPES, required=True)
+        inst = self._instrument(p, None)
+        assert inst is not None  # a required symbol
+        if business != "mix":  # the emulator lists no spot or margin markets
+            raise errors.unknown_symbol(inst.symbol)
+        return self._ok({"makerFeeRate": wire.fmt(inst.maker_fee), "takerFeeRate": wire.fmt(inst.taker_fee)})
+
     @endpoint("account", "GET", "/api/v2/mix/account/account")
     def account(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "marginCoin"})
         inst = self._market(p)
         self._check_margin_coin(p, inst)
-        p.finish()
         acct = self._account(ctx)
         settings = self.emu.engine.settings(acct.id, inst.symbol)
         row = self._balance_row(acct, inst.settle)
@@ -107,19 +116,20 @@ class AccountRoutes(RoutesBase):
         p = self._query(ctx, {"productType", "marginCoin"})
         product_type = self._product_type(p)
         coin = p.str("marginCoin", max_len=16)
-        p.finish()
+        code = p.ascii_code("marginCoin")
         acct = self._account(ctx)
         rows = [] if product_type != wire.SERVED_PRODUCT_TYPE else self._position_rows(acct, None)
         if coin is not None:
-            rows = [r for r in rows if r["marginCoin"] == coin.upper()]
-        return self._positions(ctx, (acct.id, "all", product_type or "", (coin or "").upper()), rows)
+            rows = [r for r in rows if r["marginCoin"] == code]
+        return self._positions(
+            ctx, (acct.id, "all", product_type or "", code or ("" if coin is None else "?")), rows
+        )
 
     @endpoint("single_position", "GET", "/api/v2/mix/position/single-position", reads_position=True)
     def single_position(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"productType", "marginCoin", "symbol"})
         inst = self._market(p)
         self._check_margin_coin(p, inst)
-        p.finish()
         acct = self._account(ctx)
         return self._positions(ctx, (acct.id, "single", inst.symbol), self._position_rows(acct, inst.symbol))
 
@@ -130,7 +140,6 @@ class AccountRoutes(RoutesBase):
         self._check_margin_coin(p, inst)
         leverage = p.int("leverage", required=True)
         hold = p.choice("holdSide", {"long": PositionSide.LONG, "short": PositionSide.SHORT})
-        p.finish()
         if leverage < 1:  # type: ignore[operator]
             raise errors.bad_param("leverage", "must be >= 1")
         acct = self._account(ctx)
@@ -157,7 +166,6 @@ class AccountRoutes(RoutesBase):
         inst = self._market(p)
         self._check_margin_coin(p, inst)
         mode = p.choice("marginMode", wire.MARGIN_MODES, required=True)
-        p.finish()
         settings = self.emu.engine.set_margin_mode(ctx.account, inst.symbol, mode)  # type: ignore[arg-type]
         return self._ok(
             {
@@ -179,7 +187,6 @@ class AccountRoutes(RoutesBase):
         p = self._json(ctx, {"productType", "posMode"})
         product_type = self._product_type(p)
         mode = p.choice("posMode", wire.POS_MODES, required=True)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             raise errors.bad_param("productType", "the emulator serves USDT-FUTURES only")
         self.emu.engine.set_position_mode(ctx.account, mode)  # type: ignore[arg-type]
@@ -204,18 +211,18 @@ class AccountRoutes(RoutesBase):
         product_type = self._product_type(p)
         inst = self._instrument(p, product_type, required=False)
         coin = p.str("coin", max_len=16)
+        code = p.ascii_code("coin")
         business = p.str("businessType", max_len=40)
         p.str("onlyFunding", max_len=8)
         acct = self._account(ctx)
         rows = [
             wire.bill_row(b)
             for b in acct.bills
-            if (inst is None or b.symbol == inst.symbol) and (coin is None or b.coin == coin.upper())
+            if (inst is None or b.symbol == inst.symbol) and (coin is None or b.coin == code)
         ]
         if business is not None:
             rows = [r for r in rows if r["businessType"] == business]
         page = self._page(rows, p, key=lambda r: int(r["cTime"]), id_of=lambda r: r["billId"])
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             page = []
         return self._ok({"bills": page, "endId": page[-1]["billId"] if page else None})

@@ -16,6 +16,7 @@ import urllib.parse
 
 from starlette.requests import Request
 
+from ...params import parse_int_text
 from ..base import Credentials
 from . import errors
 
@@ -52,14 +53,15 @@ def authenticate(
         raise errors.missing_header("ACCESS_KEY")
     if not signature:
         raise errors.missing_header("ACCESS_SIGN")
-    if not timestamp.isdigit() or len(timestamp) > 16:
+    # Milliseconds since the epoch in the one number grammar (ASCII digits: "²" passes isdigit()).
+    ts = parse_int_text(timestamp, negative=False)
+    if ts is None or len(timestamp) > 16:
         raise errors.BAD_TIMESTAMP
     if not passphrase:
         raise errors.missing_header("ACCESS_PASSPHRASE")
     creds = lookup.get(key)
     if creds is None:
         raise errors.UNKNOWN_KEY
-    ts = int(timestamp)
     if all(abs(ts - now) > TIMESTAMP_WINDOW_MS for now in now_candidates):
         raise errors.TIMESTAMP_EXPIRED
     if creds.passphrase is not None and creds.passphrase != passphrase:

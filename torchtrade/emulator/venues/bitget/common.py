@@ -8,6 +8,7 @@ Route handlers are parse -> engine call -> serialise. They live by concern in :m
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from ...engine import (
     Reason,
 )
 from ...http import CallContext, JSONResponse
-from ...params import ParamError, Params, Problem, parse_json_object
+from ...params import ParamError, Params, Problem, parse_int_text, parse_json_object
 from . import errors, wire
 from .auth import authenticate
 from .errors import BitgetError
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 Handler = Callable[["RoutesBase", CallContext], Response]
 
 PAGE_MAX = 100
+# Bitget's client order ids: letters, digits and - + _ #, shorter than 50 characters (its error 40305:
+# "Client_oid length is not greater than 50, and cannot be Martian characters").
+CLIENT_OID = re.compile(r"[0-9a-zA-Z\-+_#]{1,49}")
+# Order, trigger, trade and bill ids are Java longs on Bitget: up to 19 ASCII digits.
+MAX_ID_DIGITS = 19
 
 
 def _response(body: dict[str, Any], status: int = 200) -> Response:
@@ -48,9 +54,37 @@ def _param_error(e: ParamError) -> BitgetError:
         return errors.empty(e.name)
     if e.problem is Problem.NOT_JSON:
         return errors.verification_failed(e.detail)
-    if e.problem is Problem.UNKNOWN:
-        return errors.verification_failed(f"unknown parameter {e.name[:40]}")
     return errors.bad_param(e.name, e.detail)
+
+
+def client_oid(p: Params, name: str = "clientOid") -> str | None:
+    """A client order id in Bitget's alphabet and length, or 40305 (ccxt: BadRequest).
+
+    Checked on every route that takes one, lookups included, before the engine is touched: a client
+    id is stored with the order and echoed in every answer and ledger entry that names it.
+    """
+    value = p.raw(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise errors.BAD_CLIENT_OID
+    text = str(value)
+    if not CLIENT_OID.fullmatch(text):
+        raise errors.BAD_CLIENT_OID
+    return text
+
+
+def order_id(p: Params, name: str = "orderId") -> str | None:
+    """An order id: digits only, as Bitget's ids are numbers ("Parameter orderId error" otherwise)."""
+    value = p.raw(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise errors.bad_param(name)
+    text = str(value)
+    if parse_int_text(text, negative=False) is None or len(text) > MAX_ID_DIGITS:
+        raise errors.bad_param(name)
+    return text
 
 
 def endpoint(
@@ -80,11 +114,18 @@ def endpoint(
                 return bitget_error(_param_error(e), now)
             except EngineError as e:
                 return bitget_error(errors.from_engine(e, overrides), now)
+            finally:
+                ignored = sorted({n for params in ctx.extra.get("params", ()) for n in params.ignored})
+                ctx.ignored = ignored[:MAX_IGNORED_LISTED] or None
 
         handler.route = (name, method, path, places_order, reads_position)  # type: ignore[attr-defined]
         return handler
 
     return wrap
+
+
+# Enough to spot a misspelt field in the ledger; a body of ten thousand junk keys is not listed whole.
+MAX_IGNORED_LISTED = 20
 
 
 class RoutesBase:
@@ -99,13 +140,16 @@ class RoutesBase:
     def _ok(self, data: Any) -> Response:
         return _response(wire.envelope(data, self.emu.engine.now_ms))
 
+    # Bitget ignores parameters an endpoint does not read (ccxt relies on it: it sends marginCoin to
+    # the bill route and passes a user's marginMode through set_leverage). Params lists them; the
+    # endpoint wrapper records the names in the request's ledger entry.
     @staticmethod
-    def _query(ctx: CallContext, allowed: set[str]) -> Params:
-        return Params(dict(ctx.request.query_params), allowed)
+    def _query(ctx: CallContext, known: set[str]) -> Params:
+        return remember_params(ctx, Params(dict(ctx.request.query_params), known))
 
     @staticmethod
-    def _json(ctx: CallContext, allowed: set[str]) -> Params:
-        return Params(parse_json_object(ctx.body), allowed)
+    def _json(ctx: CallContext, known: set[str]) -> Params:
+        return remember_params(ctx, Params(parse_json_object(ctx.body), known))
 
     def _product_type(self, p: Params, *, required: bool = True) -> str | None:
         return p.choice("productType", wire.PRODUCT_TYPES, required=required)
@@ -114,14 +158,15 @@ class RoutesBase:
         symbol = p.str("symbol", required=required, max_len=40)
         if symbol is None:
             return None
-        inst = self.emu.engine.instruments.get(symbol.upper())
+        code = p.ascii_code("symbol")
+        inst = self.emu.engine.instruments.get(code) if code is not None else None
         if inst is None or (product_type is not None and product_type != wire.SERVED_PRODUCT_TYPE):
             raise errors.unknown_symbol(symbol)
         return inst
 
     def _check_margin_coin(self, p: Params, inst: Instrument | None) -> None:
         coin = p.str("marginCoin", max_len=16)
-        if coin is not None and inst is not None and coin.upper() != inst.settle:
+        if coin is not None and inst is not None and p.ascii_code("marginCoin") != inst.settle:
             raise errors.bad_param("marginCoin", f"{inst.symbol} is margined in {inst.settle}")
 
     def _market(self, p: Params) -> Instrument:
@@ -146,7 +191,7 @@ class RoutesBase:
         """Newest first; ``startTime``/``endTime`` filter on ``key``, ``idLessThan`` pages back, ``limit``."""
         start = p.int("startTime", lo=0)
         end = p.int("endTime", lo=0)
-        before = p.str("idLessThan", max_len=32)
+        before = p.int("idLessThan", lo=0)
         limit = p.int("limit", default=PAGE_MAX, lo=1, hi=PAGE_MAX)
         out = []
         for row in sorted(rows, key=lambda r: (key(r), int(id_of(r))), reverse=True):
@@ -154,9 +199,15 @@ class RoutesBase:
                 continue
             if end is not None and key(row) > end:
                 continue
-            if before is not None and before.isdigit() and int(id_of(row)) >= int(before):
+            if before is not None and int(id_of(row)) >= before:
                 continue
             out.append(row)
             if len(out) == limit:
                 break
         return out
+
+
+def remember_params(ctx: CallContext, params: Params) -> Params:
+    """Keep ``params`` on the call, so the endpoint wrapper can list what the route ignored."""
+    ctx.extra.setdefault("params", []).append(params)
+    return params

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...engine import EngineError, Reason
+from ...params import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ VERIFICATION_FAILED = "40017"  # Parameter verification failed
 CANNOT_BE_EMPTY = "40019"  # Parameter {0} cannot be empty
 PARAM_ERROR = "40020"  # Parameter {0} error
 
+# ccxt: BadRequest. Bitget's own text, for any id outside [0-9a-zA-Z-+_#] or 50 characters and more.
+BAD_CLIENT_OID = BitgetError(
+    "40305", "Client_oid length is not greater than 50, and cannot be Martian characters"
+)
+
 RATE_LIMITED = BitgetError("429", "Too Many Requests", status=429)  # ccxt: DDoSProtection
 INTERNAL = BitgetError("50000", "Internal system error", status=500)
 
@@ -65,8 +71,8 @@ def verification_failed(detail: str) -> BitgetError:
 
 def unknown_symbol(symbol: str) -> BitgetError:
     # The realistic answer (ccxt: ExchangeError). ccxt itself raises BadSymbol before sending a request
-    # for a symbol that load_markets did not list.
-    return BitgetError("40034", f"Parameter {symbol} does not exist")
+    # for a symbol that load_markets did not list. The echo is escaped: it is the client's text.
+    return BitgetError("40034", f"Parameter {printable(symbol)} does not exist")
 
 
 # --- engine reasons --------------------------------------------------------------------------------

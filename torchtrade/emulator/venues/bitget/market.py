@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import Response
 
@@ -14,10 +14,6 @@ from ...engine import (
 from ...http import CallContext
 from . import errors, wire
 from .common import RoutesBase, endpoint
-
-if TYPE_CHECKING:
-    pass
-
 
 # Bitget's kline granularities; the non-"utc" 6H..1M variants are aligned to UTC+8 on the venue, which
 # the emulator does not reproduce: it serves the UTC-aligned ones (what ccxt asks for).
@@ -46,13 +42,12 @@ class MarketRoutes(RoutesBase):
 
     @endpoint("time", "GET", "/api/v2/public/time", private=False)
     def server_time(self, ctx: CallContext) -> Response:
-        self._query(ctx, set()).finish()
+        self._query(ctx, set())
         return self._ok({"serverTime": str(self.emu.engine.now_ms)})
 
     @endpoint("coins", "GET", "/api/v2/spot/public/coins", private=False)
     def coins(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"coin"})
-        p.finish()
         coins: list[str] = []
         for inst in self.emu.engine.instruments.values():
             for c in (inst.settle, inst.base):
@@ -69,17 +64,17 @@ class MarketRoutes(RoutesBase):
 
     @endpoint("spot_symbols", "GET", "/api/v2/spot/public/symbols", private=False)
     def spot_symbols(self, ctx: CallContext) -> Response:
-        self._query(ctx, {"symbol"}).finish()
+        self._query(ctx, {"symbol"})
         return self._ok([])  # no spot markets: the emulator lists USDT-M perpetuals only
 
     @endpoint("margin_currencies", "GET", "/api/v2/margin/currencies", private=False)
     def margin_currencies(self, ctx: CallContext) -> Response:
-        self._query(ctx, set()).finish()
+        self._query(ctx, set())
         return self._ok([])
 
     @endpoint("spot_assets", "GET", "/api/v2/spot/account/assets")
     def spot_assets(self, ctx: CallContext) -> Response:
-        self._query(ctx, {"coin", "assetType"}).finish()
+        self._query(ctx, {"coin", "assetType"})
         return self._ok([])  # the spot wallet is empty: every account's funds are in USDT-M futures
 
     @endpoint("contracts", "GET", "/api/v2/mix/market/contracts", private=False)
@@ -87,13 +82,13 @@ class MarketRoutes(RoutesBase):
         p = self._query(ctx, {"productType", "symbol"})
         product_type = self._product_type(p)
         symbol = p.str("symbol", max_len=40)
-        p.finish()
+        code = p.ascii_code("symbol")
         if product_type != wire.SERVED_PRODUCT_TYPE:
             return self._ok([])
         rows = [
             wire.contract_row(inst)
             for inst in self.emu.engine.instruments.values()
-            if symbol is None or inst.symbol == symbol.upper()
+            if symbol is None or inst.symbol == code
         ]
         if symbol is not None and not rows:
             raise errors.unknown_symbol(symbol)
@@ -116,7 +111,6 @@ class MarketRoutes(RoutesBase):
         start = p.int("startTime", lo=0)
         end = p.int("endTime", lo=0)
         limit = min(p.int("limit", default=100, lo=1) or 100, CANDLE_LIMITS[which])  # type: ignore[type-var]
-        p.finish()
         now = self.emu.engine.now_ms
         period = Period.parse(unified)
         series = self.emu.series[inst.symbol]
@@ -204,14 +198,12 @@ class MarketRoutes(RoutesBase):
     def ticker(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
         inst = self._market(p)
-        p.finish()
         return self._ok([self._ticker_row(inst)])
 
     @endpoint("tickers", "GET", "/api/v2/mix/market/tickers", private=False)
     def tickers(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"productType"})
         product_type = self._product_type(p)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             return self._ok([])
         return self._ok([self._ticker_row(i) for i in self.emu.engine.instruments.values()])
@@ -221,13 +213,11 @@ class MarketRoutes(RoutesBase):
         p = self._query(ctx, {"symbol", "productType", "limit", "precision"})
         inst = self._market(p)
         limit_text = p.str("limit", max_len=8) or "100"
-        levels = DEPTH_LEVELS.get(limit_text.lower())
+        levels = DEPTH_LEVELS.get(limit_text.lower()) if limit_text.isascii() else None
         if levels is None:
-            if not limit_text.isdigit() or int(limit_text) < 1:
-                raise errors.bad_param("limit")
-            levels = min(int(limit_text), 150)
+            # Not one of Bitget's named depths: a level count (more than 150 is served as 150).
+            levels = min(p.int("limit", lo=1) or 1, 150)
         p.str("precision", max_len=8)
-        p.finish()
         bid, ask = self.emu.engine.book(inst.symbol)
         # A synthetic ladder: one tick apart, growing size away from the touch (the emulator's
         # fills never walk this book; it exists for clients that read it).
@@ -254,7 +244,6 @@ class MarketRoutes(RoutesBase):
     def funding_rate(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
         inst = self._market(p)
-        p.finish()
         eng = self.emu.engine
         return self._ok(
             [
@@ -273,7 +262,6 @@ class MarketRoutes(RoutesBase):
     def funding_time(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType"})
         inst = self._market(p)
-        p.finish()
         return self._ok(
             [
                 {
@@ -290,7 +278,6 @@ class MarketRoutes(RoutesBase):
         inst = self._market(p)
         size = p.int("pageSize", default=20, lo=1, hi=100) or 20
         page = p.int("pageNo", default=1, lo=1) or 1
-        p.finish()
         eng = self.emu.engine
         step = inst.funding_interval_h * 3_600_000
         first = self.emu.series[inst.symbol].first_open_ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import Response
 
@@ -24,13 +24,9 @@ from ...engine import (
 )
 from ...http import CallContext
 from ...params import Params
-from . import errors, wire
+from . import common, errors, wire
 from .common import RoutesBase, endpoint
 from .errors import BitgetError
-
-if TYPE_CHECKING:
-    pass
-
 
 # Self-trade prevention modes: accepted and ignored (one account never trades against itself here).
 STP_MODES = {"none": 0, "cancel_taker": 1, "cancel_maker": 2, "cancel_both": 3}
@@ -68,12 +64,6 @@ class OrderRoutes(RoutesBase):
             return side, pos_side, False
         return side, None, bool(reduce_only)
 
-    def _client_oid(self, p: Params) -> str | None:
-        oid = p.str("clientOid", max_len=64)
-        if oid is not None and len(oid) >= 50:
-            raise BitgetError("40305", "client_oid length is greater than 50")
-        return oid
-
     @endpoint("place_order", "POST", "/api/v2/mix/order/place-order", places_order=True)
     def place_order(self, ctx: CallContext) -> Response:
         p = self._json(
@@ -107,13 +97,12 @@ class OrderRoutes(RoutesBase):
             raise errors.empty("price")
         force = p.choice("force", wire.FORCES, default=wire.FORCES["gtc"])
         side, pos_side, reduce_only = self._direction(acct, p)
-        client_oid = self._client_oid(p)
+        client_oid = common.client_oid(p)
         tp = p.decimal("presetStopSurplusPrice")
         sl = p.decimal("presetStopLossPrice")
         tp_limit = p.decimal("presetStopSurplusExecutePrice", allow_zero=True) or None
         sl_limit = p.decimal("presetStopLossExecutePrice", allow_zero=True) or None
         p.choice("stpMode", STP_MODES)
-        p.finish()
         ratio = ctx.fill_ratio
         order = self.emu.engine.place_order(
             acct.id,
@@ -185,7 +174,7 @@ class OrderRoutes(RoutesBase):
         if order_type is OrderType.LIMIT and execute is None:
             raise errors.empty("executePrice")
         side, pos_side, reduce_only = self._direction(acct, p)
-        client_oid = self._client_oid(p)
+        client_oid = common.client_oid(p)
         tp = p.decimal("stopSurplusTriggerPrice")
         sl = p.decimal("stopLossTriggerPrice")
         for name in ("stopSurplusExecutePrice", "stopLossExecutePrice"):
@@ -195,7 +184,6 @@ class OrderRoutes(RoutesBase):
         p.choice("force", wire.FORCES)
         p.decimal("callbackRatio")
         p.choice("stpMode", STP_MODES)
-        p.finish()
         trig = self.emu.engine.place_trigger(
             acct.id,
             TriggerRequest(
@@ -252,12 +240,11 @@ class OrderRoutes(RoutesBase):
         execute = p.decimal("executePrice", allow_zero=True) or None
         hold = p.choice("holdSide", wire.HOLD_SIDES, required=True)
         size = p.decimal("size")
-        client_oid = self._client_oid(p)
+        client_oid = common.client_oid(p)
         order_type = p.choice("orderType", wire.ORDER_TYPES)
         p.choice("force", wire.FORCES)
         p.decimal("rangeRate")
         p.choice("stpMode", STP_MODES)
-        p.finish()
         if kind in (TriggerKind.PARTIAL_PROFIT, TriggerKind.PARTIAL_LOSS) and size is None:
             raise errors.empty("size")
         trig = self.emu.engine.place_trigger(
@@ -279,9 +266,8 @@ class OrderRoutes(RoutesBase):
     def order_detail(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"symbol", "productType", "orderId", "clientOid"})
         inst = self._market(p)
-        order_id = p.str("orderId", max_len=32)
-        client_oid = p.str("clientOid", max_len=64)
-        p.finish()
+        order_id = common.order_id(p)
+        client_oid = common.client_oid(p)
         if order_id is None and client_oid is None:
             raise errors.empty("orderId")
         acct = self._account(ctx)
@@ -308,8 +294,8 @@ class OrderRoutes(RoutesBase):
         )
         product_type = self._product_type(p)
         inst = self._instrument(p, product_type, required=False)
-        order_id = p.str("orderId", max_len=32)
-        client_oid = p.str("clientOid", max_len=64)
+        order_id = common.order_id(p)
+        client_oid = common.client_oid(p)
         status = (
             p.choice("status", {"live": "live", "partially_filled": "partially_filled"}) if open_ else None
         )
@@ -324,7 +310,6 @@ class OrderRoutes(RoutesBase):
             and (status is None or o.status.value == status)
         ]
         page = self._page(orders, p, key=lambda o: o.created_ms, id_of=lambda o: o.id)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             page = []
         rows = [wire.order_row(o, self.emu.engine.instruments[o.symbol], "status") for o in page]
@@ -357,8 +342,8 @@ class OrderRoutes(RoutesBase):
         product_type = self._product_type(p)
         inst = self._instrument(p, product_type, required=False)
         kinds = p.choice("planType", {k: v for k, v in wire.PLAN_FILTERS.items()}, required=True)
-        order_id = p.str("orderId", max_len=32)
-        client_oid = p.str("clientOid", max_len=64)
+        order_id = common.order_id(p)
+        client_oid = common.client_oid(p)
         p.choice("planStatus", {"executed": 1, "fail_trigger": 2, "cancelled": 3})
         acct = self._account(ctx)
         triggers = [
@@ -371,7 +356,6 @@ class OrderRoutes(RoutesBase):
             and (client_oid is None or t.client_oid == client_oid)
         ]
         page = self._page(triggers, p, key=lambda t: t.created_ms, id_of=lambda t: t.id)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             page = []
         rows = [self._plan_row(acct, t) for t in page]
@@ -395,9 +379,8 @@ class OrderRoutes(RoutesBase):
         p = self._json(ctx, {"symbol", "productType", "marginCoin", "orderId", "clientOid"})
         inst = self._market(p)
         self._check_margin_coin(p, inst)
-        order_id = p.str("orderId", max_len=32)
-        client_oid = p.str("clientOid", max_len=64)
-        p.finish()
+        order_id = common.order_id(p)
+        client_oid = common.client_oid(p)
         if order_id is None and client_oid is None:
             raise errors.empty("orderId")
         acct = self._account(ctx)
@@ -409,6 +392,7 @@ class OrderRoutes(RoutesBase):
 
     def _cancel_listed(
         self,
+        ctx: CallContext,
         acct: Account,
         items: list[Any],
         *,
@@ -417,18 +401,26 @@ class OrderRoutes(RoutesBase):
         failure: tuple[str, str],
     ) -> dict[str, list[dict[str, str]]]:
         """Cancel each ``{"orderId"|"clientOid"}`` of an ``orderIdList``; what cannot be cancelled goes to
-        the failure list with the venue's code, as Bitget's batch answers do."""
+        the failure list with the venue's code, as Bitget's batch answers do.
+
+        Every entry is validated before the first is cancelled: a refused request changes nothing.
+        """
         if not items or len(items) > 50:
             raise errors.bad_param("orderIdList", "1 to 50 entries")
+        wanted: list[tuple[str | None, str | None]] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise errors.bad_param("orderIdList", "each entry is an object")
+            entry = common.remember_params(
+                ctx, Params(item, {"orderId", "clientOid"}, prefix="orderIdList[].")
+            )
+            ids = (common.order_id(entry), common.client_oid(entry))
+            if ids == (None, None):
+                raise errors.bad_param("orderIdList", "each entry needs orderId or clientOid")
+            wanted.append(ids)
         success: list[dict[str, str]] = []
         failed: list[dict[str, str]] = []
-        for item in items:
-            if not isinstance(item, dict) or not set(item) <= {"orderId", "clientOid"}:
-                raise errors.bad_param("orderIdList")
-            order_id = str(item["orderId"]) if item.get("orderId") else None
-            client_oid = str(item["clientOid"]) if item.get("clientOid") else None
-            if order_id is None and client_oid is None:
-                raise errors.bad_param("orderIdList", "each entry needs orderId or clientOid")
+        for order_id, client_oid in wanted:
             try:
                 found = self.emu.engine.find_order(acct.id, order_id=order_id, client_oid=client_oid)
                 if not match(found):
@@ -457,7 +449,6 @@ class OrderRoutes(RoutesBase):
         # so an id is matched across every plan type (a lookup by id cannot pick the wrong order).
         kinds = p.choice("planType", wire.PLAN_FILTERS)
         items = p.list("orderIdList")
-        p.finish()
         acct = self._account(ctx)
         eng = self.emu.engine
         if items is None:
@@ -466,6 +457,7 @@ class OrderRoutes(RoutesBase):
             return self._ok(_cancelled(done))
         return self._ok(
             self._cancel_listed(
+                ctx,
                 acct,
                 items,
                 match=lambda o: (
@@ -485,7 +477,6 @@ class OrderRoutes(RoutesBase):
         inst = self._instrument(p, product_type, required=False)
         self._check_margin_coin(p, inst)
         items = p.list("orderIdList")
-        p.finish()
         acct = self._account(ctx)
         eng = self.emu.engine
         if items is None:
@@ -494,6 +485,7 @@ class OrderRoutes(RoutesBase):
             return self._ok(_cancelled(eng.cancel_all_orders(acct.id, inst.symbol)))
         return self._ok(
             self._cancel_listed(
+                ctx,
                 acct,
                 items,
                 match=lambda o: isinstance(o, Order) and (inst is None or o.symbol == inst.symbol),
@@ -508,7 +500,6 @@ class OrderRoutes(RoutesBase):
         product_type = self._product_type(p)
         inst = self._instrument(p, product_type, required=False)
         hold = p.choice("holdSide", {"long": PositionSide.LONG, "short": PositionSide.SHORT})
-        p.finish()
         acct = self._account(ctx)
         eng = self.emu.engine
         if acct.position_mode is PositionMode.ONE_WAY:
@@ -531,7 +522,7 @@ class OrderRoutes(RoutesBase):
         )
         product_type = self._product_type(p)
         inst = self._instrument(p, product_type, required=False)
-        order_id = p.str("orderId", max_len=32)
+        order_id = common.order_id(p)
         acct = self._account(ctx)
         fills = [
             f
@@ -539,7 +530,6 @@ class OrderRoutes(RoutesBase):
             if (inst is None or f.symbol == inst.symbol) and (order_id is None or f.order_id == order_id)
         ]
         page = self._page(fills, p, key=lambda f: f.t_ms, id_of=lambda f: f.id)
-        p.finish()
         if product_type != wire.SERVED_PRODUCT_TYPE:
             page = []
         rows = []
