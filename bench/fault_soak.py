@@ -80,8 +80,9 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
         "Harness: `tests/integration/fault_matrix.py`.",
         "",
         f"Seeded faults: {rules}. Scripted: 3 consecutive stale position reads after an entry; candle "
-        f"or position reads failing {settings.retry_attempts + 1} times (past the retry budget of "
-        f"{settings.retry_attempts} attempts) right after an order; an emulator restart while a "
+        f"or position reads failing {max(t.failure_burst for t in tallies)} times in a row (past the "
+        f"env's whole budget: {settings.retry_attempts} attempts per call, times its outage rounds) "
+        "right after an order; an emulator restart while a "
         "position is open; an env restart on the same account while a position is open. Request "
         f"timeout {settings.request_timeout_ms} ms; retries wait at most {settings.max_sleep_s * 1000:g} ms.",
         "",

@@ -164,6 +164,7 @@ class Tally:
     faults: Counter = field(default_factory=Counter)  # fired, from the venue's ledger
     partial_fills: Counter = field(default_factory=Counter)  # reported by the env: total, resent, dropped
     scenarios: Counter = field(default_factory=Counter)  # applied, by name
+    failure_burst: int = 0  # failures in a row of the fail_* scenarios (past the env's whole budget)
     restarts_noticed: Counter = field(default_factory=Counter)  # by reconciliation status, or "missed"
     env_restart_seen: Counter = field(default_factory=Counter)  # "matched", "mismatched"
     missing_on_venue: int = 0  # entries the env reported accepted that the venue never received
@@ -227,6 +228,22 @@ def _legs_of_venue(rows: list[dict[str, Any]]) -> tuple[tuple[str, Decimal], ...
     )
 
 
+def _sent(info: dict[str, Any]) -> bool:
+    """The step sent an order, or may have (accepted or unknown), new or not."""
+    return any(o.get("status") in ("accepted", "unknown") for o in info.get("orders") or [])
+
+
+def _brief(info: dict[str, Any]) -> dict[str, Any]:
+    """What a report needs of an info dict: its orders and its flags."""
+    out: dict[str, Any] = {
+        "orders": [(o.get("action"), o.get("status"), o.get("reason")) for o in info.get("orders") or []]
+    }
+    out.update({k: info[k] for k in (*FLAG_KEYS, "fills") if info.get(k)})
+    if "fills" in out:
+        out["fills"] = [(f.get("side"), f.get("amount"), f.get("order_id")) for f in out["fills"]]
+    return out
+
+
 def describe(legs: tuple[tuple[str, Decimal], ...]) -> str:
     return " + ".join(f"{side} {size.normalize()}" for side, size in legs) or "flat"
 
@@ -254,7 +271,8 @@ class SoakRun:
         self._decided: set[str] = set()
         self._decided_opens: set[str] = set()
         self._contradiction = False  # a mismatch stands since a step that sent an order
-        self._mismatched = False
+        self._unexplained = False  # the last check counted an unexplained mismatch
+        self._over = False  # the last check saw a leg larger than one trade
         self._notice_window = 0  # steps left to notice an emulator restart
         self._armed: list[str] = []
         self.env: Any = None
@@ -302,10 +320,26 @@ class SoakRun:
         raise RuntimeError(f"{self.config.name}: the env could not be built 3 times in a row")
 
     def _install_faults(self) -> None:
-        for rule in SEEDED_FAULTS:
-            self.control.add_fault(times=None, **rule)
         for rule in SCRIPTED_FAULTS:
             self.control.add_fault(**rule)
+        for rule in SEEDED_FAULTS:
+            self.control.add_fault(times=None, **rule)
+
+    def _script(self, kind: str, route: str, **fields: Any) -> None:
+        """Add a scripted fault *before* the seeded ones (the first rule that fires wins), so that its
+        firings come in a row. Unfinished scripted rules keep their place; the seeded RNG goes on."""
+        pending = []
+        for rule in self.control.faults():
+            if rule["probability"] is None and rule["fired"] < rule["times"]:
+                left = {k: v for k, v in rule.items() if k not in ("id", "seen", "fired")}
+                left.update(times=rule["times"] - rule["fired"], after=max(0, rule["after"] - rule["seen"]))
+                pending.append(left)
+        self.control.clear_faults()
+        self.control.add_fault(kind, route, **fields)
+        for rule in pending:
+            self.control.add_fault(**rule)
+        for rule in SEEDED_FAULTS:
+            self.control.add_fault(times=None, **rule)
 
     def _provision(self) -> None:
         """Put the account in the env's modes (after an emulator reset), without faults."""
@@ -349,9 +383,10 @@ class SoakRun:
 
     # ------------------------------------------------------------------ env side
 
-    def _record_orders(self, info: dict[str, Any]) -> bool:
-        """Count the orders the env reports; True if one was (or may have been) sent in this step."""
-        sent = False
+    def _record_orders(self, info: dict[str, Any]) -> list[str]:
+        """Count the orders the env reports; returns the new ones (``"action status"``): the orders
+        sent, or maybe sent, in this step."""
+        new: list[str] = []
         seen_here: set[str] = set()
         for order in info.get("orders") or []:
             legs = order.get("legs") or (order.get("extra") or {}).get("legs") or [order]
@@ -359,9 +394,11 @@ class SoakRun:
                 status, oid = leg.get("status"), leg.get("client_oid")
                 if status not in ("accepted", "unknown") or not oid:
                     continue
-                sent = True
+                action = str(leg.get("action", order.get("action", "")))
+                if oid not in self._decided:
+                    new.append(f"{action} {status}")
                 self._decided.add(oid)
-                if str(leg.get("action", order.get("action", ""))).startswith("open"):
+                if action.startswith("open"):
                     self._decided_opens.add(oid)
                 if status == "accepted" and oid not in seen_here:
                     seen_here.add(oid)
@@ -374,22 +411,45 @@ class SoakRun:
                     self.tally.partial_fills[name] += 1
             for key, value in pf.items():  # a resend's new client id (key names vary: *oid*)
                 if key != "client_oid" and "oid" in key and isinstance(value, str) and value:
+                    if value not in self._decided:
+                        new.append("resend")
                     self._decided.add(value)
                     self._decided_opens.add(value)
-                    sent = True
-        return sent
+        return new
+
+    def _events(self) -> list[dict[str, Any]]:
+        """The venue's ledger since the last read, once requests held by a timeout have executed."""
+        events = self._read_ledger()
+        if any(e["kind"] == "fault" and e["fault"] == "timeout" for e in events):
+            self.control.settle()
+            events += self._read_ledger()
+        return events
+
+    def _audit(self, label: str, new: list[str], events: list[dict[str, Any]]) -> None:
+        """An example for the report when a step's reported orders and the venue's disagree in number."""
+        ours = [
+            e
+            for e in events
+            if e["kind"] == "order" and e["symbol"] == MARKET_ID and e["source"] in OUR_SOURCES
+        ]
+        if len(ours) != len(new):
+            faults = [f"{e['route']}:{e['fault']}" for e in events if e["kind"] == "fault"]
+            self._example(
+                f"{label}: the env reported {new or 'no order'}, the venue got {len(ours)} (faults {faults})"
+            )
 
     def _check(self, info: dict[str, Any], sent: bool, step_events: list[dict[str, Any]]) -> None:
-        held = any(e["kind"] == "fault" and e["fault"] == "timeout" for e in step_events)
         # Only SLTP entries carry brackets: the standard env's triggers are counted at the end.
-        venue, live_triggers = self._venue(settle=held, triggers=self.config.sltp)
-        if held:
-            self._read_ledger()  # what the held requests did
+        venue, live_triggers = self._venue(settle=False, triggers=self.config.sltp)
         env = _legs_of_env(self.env.position)
         if not venue and live_triggers:
             self.tally.orphan_steps += 1
-        if any(size > QUANTITY for _, size in venue):
+        over = any(size > QUANTITY for _, size in venue)
+        if over:
             self.tally.over_exposed_steps += 1
+            if not self._over:
+                self._example(f"step {self.tally.steps}: venue {describe(venue)} ({_brief(info)})")
+        self._over = over
         flagged = any(info.get(k) for k in FLAG_KEYS)
         self.tally.flagged_steps += flagged
         self.tally.unavailable_steps += bool(info.get("venue_unavailable"))
@@ -403,15 +463,15 @@ class SoakRun:
             last_stale = bool(reads) and reads[-1]["fault"] == "stale_position"
             if self._contradiction or sent or not last_stale:
                 self.tally.unexplained_mismatches += 1
-                if not self._mismatched:  # the first step of a streak
+                if not self._unexplained:  # the first step of a streak
                     self._example(
                         f"step {self.tally.steps}: env {describe(env)} != venue {describe(venue)} "
-                        f"(orders {[(o.get('action'), o.get('status')) for o in info.get('orders') or []]})"
+                        f"({_brief(info)})"
                     )
             else:
                 self.tally.stale_undetectable += 1
         self._contradiction = mismatch and (self._contradiction or sent)
-        self._mismatched = mismatch
+        self._unexplained = mismatch and not flagged
         if self._notice_window:  # did the env report the vanished position within a few steps?
             note = info.get("reconciliation")
             status = (note.get("status") if isinstance(note, dict) else None) or ("noted" if note else None)
@@ -442,17 +502,19 @@ class SoakRun:
 
     def _apply_armed(self, opening: bool) -> None:
         """Fire the armed scenarios whose moment has come (before the step is taken)."""
-        budget = self.settings.retry_attempts + 1
+        # Past the env's whole budget: its retries of one call, times the rounds of a step's phase.
+        budget = self.settings.retry_attempts * getattr(self.env.config, "outage_rounds", 1) + 1
+        self.tally.failure_burst = budget
         for name in list(self._armed):
             if name in ("stale_burst", "fail_candles", "fail_positions"):
                 if not opening:
                     continue
                 if name == "stale_burst":
-                    self.control.add_fault("stale_position", "/api/v2/mix/position/*", times=3)
+                    self._script("stale_position", "/api/v2/mix/position/*", times=3)
                 elif name == "fail_candles":
-                    self.control.add_fault("server_error", "/api/v2/mix/market/*candles", times=budget)
+                    self._script("server_error", "/api/v2/mix/market/*candles", times=budget)
                 else:
-                    self.control.add_fault("server_error", "/api/v2/mix/position/*", times=budget)
+                    self._script("server_error", "/api/v2/mix/position/*", times=budget)
             else:
                 venue, _ = self._venue()
                 if not venue:
@@ -487,7 +549,9 @@ class SoakRun:
         seen = _legs_of_env(self.env.position) == venue
         self.tally.env_restart_seen["matched" if seen else "mismatched"] += 1
         if not seen:
-            self._example(f"after env restart: env {describe(_legs_of_env(self.env.position))} != venue")
+            env = describe(_legs_of_env(self.env.position))
+            reset = _brief(self.env.last_info)
+            self._example(f"after env restart: env {env} != venue {describe(venue)} (reset {reset})")
 
     # ------------------------------------------------------------------ stepping
 
@@ -499,7 +563,7 @@ class SoakRun:
                 self.tally.exceptions[f"reset:{type(e).__name__}"] += 1
                 self._example(f"reset raised {type(e).__name__}: {str(e)[:160]}")
                 continue
-            self._record_orders(self.env.last_info)
+            self._audit(f"reset {self.env.episode}", self._record_orders(self.env.last_info), self._events())
             return
         self.tally.exceptions["reset:gave_up"] += 1  # stepping on is what a collector loop would try
 
@@ -510,7 +574,6 @@ class SoakRun:
 
     def _step(self, action: int) -> bool:
         """One env step and its checks; True if the episode ended."""
-        mark = self._cursor
         try:
             _, _, done, info = self.env.step(action)
         except Exception as e:  # counted: nothing should escape a step
@@ -521,12 +584,13 @@ class SoakRun:
             self.tally.exceptions[name] += 1
             self._example(f"step {self.tally.steps} raised {name}: {str(e)[:160]}")
             self.tally.steps += 1
-            self._read_ledger()
+            self._events()
             return False
         self.tally.steps += 1
-        sent = self._record_orders(info)
-        events = [e for e in self._read_ledger() if e["seq"] > mark]
-        self._check(info, sent, events)
+        new = self._record_orders(info)
+        events = self._events()
+        self._audit(f"step {self.tally.steps}", new, events)
+        self._check(info, bool(new) or _sent(info), events)
         return bool(done)
 
     def run(self) -> Tally:
@@ -564,7 +628,7 @@ class SoakRun:
         except Exception as e:  # counted like any step's
             self.tally.exceptions[f"final:{type(e).__name__}"] += 1
         self._record_orders(self.env.last_info)
-        self._read_ledger()
+        self._events()
         venue, live_triggers = self._venue()
         env = _legs_of_env(self.env.position)
         self.tally.final_match = env == venue
