@@ -5,8 +5,8 @@ the control routes. It does no I/O of its own besides reading data files.
 
 Its inputs are bounded (the limits below, each checked where the field is read, the message naming
 the field), so that no accepted value can break a later request: a speed of 1e308 would overflow the
-clock, a leverage of 0 would divide by zero at the next market order, an advance of 10**30 ms would
-settle funding until the end of time.
+clock, a leverage of 0 would fail every market order, an advance of 10**30 ms would settle funding
+until the end of time.
 """
 
 from __future__ import annotations
