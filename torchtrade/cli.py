@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-from .emulator.data import CandleFileError
 from .emulator.runtime import DataSpec, Emulator, EmulatorConfig, parse_start
 from .emulator.server import PortInUseError
 from .emulator.venues.base import VENUES, Credentials, load_venue
@@ -71,9 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     config, creds, user_secret = _config(args)
     try:
         emulator = Emulator(config)
-    except CandleFileError as e:
-        raise CliError(f"data: {e}") from None
-    except ValueError as e:
+    except ValueError as e:  # a bad field or data file (FieldError: "data: ...")
         raise CliError(str(e)) from None
     try:
         sock = bind_socket(args.host, args.port)

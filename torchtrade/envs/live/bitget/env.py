@@ -14,7 +14,7 @@ import ccxt
 from ....ccxt_util import guard_secrets
 from ....secrets import Secret
 from ...core.actions import SLTPActions, StandardActions
-from ...core.clock import EnvClock, VenueClock
+from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
 from ...core.env import LiveTradingEnv
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
@@ -138,7 +138,13 @@ class BitgetFuturesTorchTradingEnv(LiveTradingEnv):
         super().__init__(
             trader=trader,
             feed=feed,
-            clock=clock or VenueClock(trader.fetch_time),
+            # Against a local emulator the clock can also tell when the replay has run out (a real
+            # venue never does); that costs a control request only after a step without a new bar.
+            clock=clock
+            or VenueClock(
+                trader.fetch_time,
+                exhausted_probe=emulator_exhaustion_probe(config.base_url) if local else None,  # type: ignore[arg-type]
+            ),
             actions=self._make_actions(config),
             time_frames=config.time_frames,  # type: ignore[arg-type]
             window_sizes=config.window_sizes,
