@@ -3,14 +3,16 @@
 One harness for two users: ``bench/fault_soak.py`` (>= 1,000 steps per config, writes a table) and
 ``tests/integration/test_env_fault_matrix.py`` (a CI-sized run per config, asserts the targets).
 
-A run (:class:`SoakRun`) builds an env on an emulator reached over HTTP only (venue routes through
-ccxt, control routes through :class:`~torchtrade.emulator.control.ControlClient`, the env's clock an
-``EmulatorClock`` on that client), installs seeded faults of every kind (:data:`SEEDED_FAULTS`), and
-steps a seeded random policy. Scripted scenarios are armed along the run:
+A run (:class:`SoakRun`) builds an env on an emulator (venue routes through ccxt over HTTP; the
+harness reads the venue through the control routes of
+:class:`~torchtrade.emulator.control.ControlClient`; the env's ``EmulatorClock`` drives the in-process
+emulator when there is one, else those control routes), installs seeded faults of every kind
+(:data:`SEEDED_FAULTS`), and steps a seeded random policy. Scripted scenarios are armed along the run
+(each scripted fault is tried before the seeded ones, so its firings come in a row):
 
 * ``stale_burst``: three consecutive stale position reads, armed before an entry;
-* ``fail_candles`` / ``fail_positions``: candle or position reads failing past the retry budget right
-  after an order is placed in the step;
+* ``fail_candles`` / ``fail_positions``: candle or position reads failing past the env's whole retry
+  budget (attempts per call × outage rounds) right after an order is placed in the step;
 * ``emulator_restart``: ``control.reset()`` while the venue holds a position (the position vanishes
   without a fill; the env should notice). The harness then puts the account back in the env's
   position/margin mode and leverage, as an operator would: the scenario is about the lost position,
@@ -487,17 +489,18 @@ class SoakRun:
 
     # ------------------------------------------------------------------ scenarios
 
-    def _arm_schedule(self) -> dict[int, str]:
+    def _arm_schedule(self) -> dict[int, list[str]]:
+        """Step -> the scenarios armed there (each fires at the first fitting step from then on)."""
         n = self.settings.steps
-        schedule: dict[int, str] = {}
+        schedule: dict[int, list[str]] = {}
         period = max(12, n // 10)
         cycle = ("stale_burst", "fail_candles", "fail_positions")
         for k, step in enumerate(range(period // 2, n - 5, period)):
-            schedule[step] = cycle[k % len(cycle)]
+            schedule.setdefault(step, []).append(cycle[k % len(cycle)])
         for frac in (0.4, 0.8) if n >= 400 else (0.4,):
-            schedule[int(n * frac)] = "emulator_restart"
+            schedule.setdefault(int(n * frac), []).append("emulator_restart")
         for frac in (0.6, 0.9) if n >= 400 else (0.65,):
-            schedule[int(n * frac)] = "env_restart"
+            schedule.setdefault(int(n * frac), []).append("env_restart")
         return schedule
 
     def _apply_armed(self, opening: bool) -> None:
@@ -603,8 +606,7 @@ class SoakRun:
             self._reset()
             schedule = self._arm_schedule()
             for i in range(self.settings.steps):
-                if i in schedule:
-                    self._armed.append(schedule[i])
+                self._armed += schedule.get(i, [])
                 action = self._action()
                 if self._armed:
                     intent = self.env.actions.decide(action, self.env.position)
