@@ -279,3 +279,46 @@ def test_sltp_partial_fill_keeps_its_brackets(emulator):
     assert venue_legs(emulator) == {"long": 0.01}
     live = [t for t in emulator.control.orders()["triggers"] if t["status"] == "live"]
     assert sorted(t["kind"] for t in live) == ["pos_loss", "pos_profit"]
+
+
+def test_a_close_that_finds_the_position_gone_is_reported(emulator):
+    env = make(emulator)
+    env.reset()
+    env.step(2)
+    emulator.control.reset()  # the venue forgets the position
+    _, _, _, info = env.step(0)  # the env closes what it believes it holds
+    assert info["orders"][0]["status"] == "skipped"
+    assert info["reconciliation"]["status"] == "unexplained_change"
+
+
+def test_a_reset_reports_a_position_that_vanished(emulator):
+    env = make(emulator)
+    env.reset()
+    env.step(2)
+    emulator.control.reset()
+    env.reset()
+    assert env.last_info["reconciliation"]["status"] == "unexplained_change"
+
+
+def test_a_close_retried_after_its_response_was_dropped_is_one_close(emulator):
+    env = make(emulator)
+    env.reset()
+    env.step(2)
+    emulator.control.add_fault("drop_response", "close_positions")
+    _, _, _, info = env.step(0)
+    assert info["orders"][0]["status"] == "accepted"  # the retry found nothing to close: the first landed
+    assert [f["side"] for f in info["fills"]] == ["sell"]  # and its fill confirms it
+    assert "reconciliation" not in info
+    closes = [o for o in emulator.control.ledger("order") if o["source"] == "close"]
+    assert len(closes) == 1
+
+
+def test_a_close_retried_after_a_reset_connection_finds_the_position_gone(emulator):
+    env = make(emulator)
+    env.reset()
+    env.step(2)
+    emulator.control.reset()  # gone before the close...
+    emulator.control.add_fault("connection_reset", "close_positions")  # ...whose first try never lands
+    _, _, _, info = env.step(0)
+    assert info["orders"][0]["status"] == "skipped"
+    assert info["reconciliation"]["status"] == "unexplained_change"

@@ -117,3 +117,9 @@ def test_client_order_ids_are_stable_and_valid():
     assert ClientOrderIds().env_id != ClientOrderIds().env_id  # two env instances never collide
     with pytest.raises(ValueError, match="env_id"):
         ClientOrderIds("bad id!")
+
+
+def test_env_ids_are_ascii_only():
+    # "é".isalnum() is True, but a venue refuses non-ASCII client ids.
+    with pytest.raises(ValueError, match="ASCII"):
+        ClientOrderIds("abé")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -32,7 +32,6 @@ from .account import (
     BalanceState,
     FillInfo,
     OrderOutcome,
-    OrderState,
     PositionState,
     account_state,
 )
@@ -42,51 +41,12 @@ from .execution import Entry, PartialFillPolicy, execute_entry
 from .metrics import EpisodeMetrics
 from .observation import FeatureBuilder, FeatureFn
 from .outage import OutageGuard, OutagePolicy
+from .protocols import Feed, Trader
 from .reconcile import Evidence, Reconciler
 from .reward import RewardFn, log_return
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Trader(Protocol):
-    """What the env needs from a venue (see :class:`~torchtrade.envs.live.shared.trader.FuturesTrader`)."""
-
-    calls: int
-    retries: int
-    symbol: str
-
-    def position(self) -> PositionState: ...
-    def balance(self) -> BalanceState: ...
-    def fills_since(self, since_ms: int) -> list[FillInfo]: ...
-    def open(
-        self,
-        side: str,
-        price: float,
-        *,
-        client_oid: str,
-        free_balance: float | None = None,
-        stop_loss: float | None = None,
-        take_profit: float | None = None,
-        amount: float | None = None,
-    ) -> OrderOutcome: ...
-    def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome: ...
-    def order_state(self, order_id: str) -> OrderState: ...
-    def cancel_order(self, order_id: str) -> bool: ...
-    def find_order(self, client_oid: str) -> dict[str, Any] | None: ...
-    def cancel_brackets(self) -> None: ...
-    def fetch_time(self) -> int: ...
-
-
-class Feed(Protocol):
-    """What the env needs from a candle feed (see :class:`~torchtrade.envs.live.shared.feed.CandleFeed`)."""
-
-    requests: int
-    last_closed_ms: int | None
-
-    def prime(self, now_ms: int) -> None: ...
-    def update(self, now_ms: int) -> int: ...
-    def candles(self, tf: TimeFrame) -> Any: ...
 
 
 class LiveTradingEnv(EnvBase):
@@ -305,16 +265,18 @@ class LiveTradingEnv(EnvBase):
             if self.episode > 0 or self.step_count > 0:
                 self.feed.update(now)
             self._next_close = self.execute_on.floor(now) + self.execute_on.ms
-            self._refresh_account()
+            self._settle(self.position, None, info)  # a position that changed meanwhile is reported
 
         self.episode += 1
         self.step_count = 0
         ok, _ = self._guard.run("resetting", read, info)
         if ok and self.close_position_on_reset and self.position.is_open:
+            before = self.position
             outcome = self._close(leg="reset")
             info["orders"].append(outcome.as_dict())
             self._track(outcome)
-            self._guard.run("resetting", self._after_reset_close, info)
+            fresh = self._evidence_of(outcome)
+            self._guard.run("resetting", lambda: self._after_reset_close(before, fresh, info), info)
         self.holding_time = 0 if not self.position.is_open else self.holding_time
         self.metrics = EpisodeMetrics(seen_fill_ids=self.metrics.seen_fill_ids)
         if ok:
@@ -324,11 +286,9 @@ class LiveTradingEnv(EnvBase):
         out.update(self._done_td(False, False))
         return out
 
-    def _after_reset_close(self) -> None:
+    def _after_reset_close(self, before: PositionState, fresh: Evidence | None, info: dict[str, Any]) -> None:
         self.trader.cancel_brackets()
-        self._refresh_account()
-        if not self.position.is_open:
-            self.holding_time = 0
+        self._settle(before, fresh, info)
 
     def _step_inner(self, action: int) -> TensorDictBase:
         info = self._new_info()
@@ -480,6 +440,11 @@ class LiveTradingEnv(EnvBase):
         self.position = settled.position
         if settled.note is not None:
             info["reconciliation"] = settled.note
+        if settled.unconfirmed and fresh is not None:
+            # The close-position call found nothing to close, and no fill shows an earlier attempt did.
+            for order in info["orders"]:
+                if order["client_oid"] == fresh.decision_oid:
+                    order.update(status="skipped", reason="No position to close (it was gone already)")
         if fresh is not None and not self._fills_read_for(fresh, info):
             # A close (or an entry whose fills were not read yet): its fills are in the next read.
             self._read_fills(info)
@@ -527,15 +492,29 @@ class LiveTradingEnv(EnvBase):
             self._our_orders.update(outcome.order_id.split(","))
 
     def _evidence_of(self, outcome: OrderOutcome) -> Evidence | None:
-        """What an accepted (or "nothing to close") close proves: the symbol is flat.
+        """What an accepted close proves: the symbol is flat.
 
         The evidence is looked up later by the id the venue knows: the client id of a close order, or
         the order id of a close through the venue's close-position call (which takes no client id).
+        A close the venue answered with "nothing to close" proves nothing: the position the env
+        believed in is gone, and the reconciler reports it unless a fill explains it.
         """
-        if outcome.status not in ("accepted", "skipped"):
+        if not outcome.accepted:
             return None
-        venue_knows_client_id = outcome.accepted and outcome.extra.get("via") != "close_position"
-        return Evidence(FLAT, outcome.client_oid if venue_knows_client_id else "", outcome.order_id)
+        legs = outcome.extra.get("legs") or [outcome.as_dict()]
+        via_call = all(leg.get("extra", {}).get("via") == "close_position" for leg in legs) or (
+            outcome.extra.get("via") == "close_position"
+        )
+        unconfirmed = any(leg.get("extra", {}).get("unconfirmed") for leg in legs) or bool(
+            outcome.extra.get("unconfirmed")
+        )
+        return Evidence(
+            FLAT,
+            "" if via_call else outcome.client_oid,
+            outcome.order_id,
+            confirm_by_fill=unconfirmed,
+            decision_oid=outcome.client_oid,
+        )
 
     def _entry_evidence(self, intent: Intent, entry: Entry) -> Evidence | None:
         """What an accepted entry proves: the position it opened, of the size that filled."""

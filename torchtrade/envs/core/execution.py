@@ -21,11 +21,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from ...errors import TransientVenueError
-from .account import FillInfo, OrderOutcome, OrderState, exact_sum
+from .account import FillInfo, OrderOutcome, exact_sum
 from .actions import Intent
+from .protocols import Trader
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +34,6 @@ logger = logging.getLogger(__name__)
 class PartialFillPolicy(StrEnum):
     RESEND = "resend"
     DROP = "drop"
-
-
-class EntryTrader(Protocol):
-    def open(
-        self,
-        side: str,
-        price: float,
-        *,
-        client_oid: str,
-        free_balance: float | None = None,
-        stop_loss: float | None = None,
-        take_profit: float | None = None,
-        amount: float | None = None,
-    ) -> OrderOutcome: ...
-    def order_state(self, order_id: str) -> OrderState: ...
-    def cancel_order(self, order_id: str) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -70,7 +55,7 @@ def bracket_prices(intent: Intent, price: float) -> tuple[float | None, float | 
 
 
 def execute_entry(
-    trader: EntryTrader,
+    trader: Trader,
     intent: Intent,
     *,
     price: float,
@@ -141,7 +126,7 @@ def execute_entry(
 
 
 def _confirm(
-    trader: EntryTrader, outcome: OrderOutcome, read_fills: Callable[[], list[FillInfo]]
+    trader: Trader, outcome: OrderOutcome, read_fills: Callable[[], list[FillInfo]]
 ) -> tuple[float, float | None, float]:
     """``(filled, average price, unfilled rest cancelled)`` of an accepted market order.
 

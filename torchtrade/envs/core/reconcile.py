@@ -31,12 +31,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Evidence:
-    """A position the env's own accepted order proves, against what the venue's read says."""
+    """A position the env's own accepted order proves, against what the venue's read says.
+
+    ``confirm_by_fill``: the order is only *probably* ours (a close-position call that answered
+    "nothing to close" after an ambiguous failure, so no order id came back): it is proof only if a
+    fill shows up in the step; without one, the position was already gone before the env closed it.
+    """
 
     expected: PositionState
     client_oid: str
     order_id: str | None
     steps: int = 0
+    confirm_by_fill: bool = False
+    decision_oid: str = ""  # the env's client id of the decision (``client_oid`` is what the venue knows)
 
 
 @dataclass(slots=True)
@@ -46,6 +53,7 @@ class Settled:
     position: PositionState
     note: dict[str, Any] | None = None
     external_fills: bool = False
+    unconfirmed: bool = False  # ``fresh`` needed a fill to count, and none came
 
 
 class Reconciler:
@@ -101,6 +109,13 @@ class Reconciler:
             reread: reads the venue's position again.
             order_exists: whether the venue still knows the order behind some evidence.
         """
+        read_fills = _once(fills)
+        unconfirmed = False
+        if fresh is not None and fresh.confirm_by_fill:
+            if read_fills():
+                ours = ours | {f.order_id for f in read_fills()}  # our close's fills, id unknown until now
+            else:
+                fresh, unconfirmed = None, True
         if fresh is not None:
             self.evidence = None
             expected = fresh.expected
@@ -108,6 +123,21 @@ class Reconciler:
             expected = self.evidence.expected
         else:
             expected = before
+        settled = self._settle(before, read, expected, fresh, read_fills, ours, reread, order_exists)
+        settled.unconfirmed = unconfirmed
+        return settled
+
+    def _settle(
+        self,
+        before: PositionState,
+        read: PositionState,
+        expected: PositionState,
+        fresh: Evidence | None,
+        fills: Callable[[], list[FillInfo]],
+        ours: set[str],
+        reread: Callable[[], PositionState],
+        order_exists: Callable[[Evidence], bool],
+    ) -> Settled:
         if read.same_as(expected):
             return self._agreed(read)
         new = fills()
@@ -225,3 +255,15 @@ class Reconciler:
         assert settled.note is not None
         settled.note["steps"] = ev.steps
         return settled
+
+
+def _once(fn: Callable[[], list[FillInfo]]) -> Callable[[], list[FillInfo]]:
+    """``fn`` called at most once: the fills of a step are read once, however often they are asked for."""
+    cache: list[list[FillInfo]] = []
+
+    def call() -> list[FillInfo]:
+        if not cache:
+            cache.append(fn())
+        return cache[0]
+
+    return call

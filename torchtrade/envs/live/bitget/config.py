@@ -264,11 +264,14 @@ class BitgetFuturesTradingEnvConfig:
             )
         if self.env_id is not None:
             require(
-                isinstance(self.env_id, str) and self.env_id.isalnum() and len(self.env_id) <= 10,
+                isinstance(self.env_id, str)
+                and self.env_id.isascii()
+                and self.env_id.isalnum()
+                and len(self.env_id) <= 10,
                 owner,
                 "env_id",
                 self.env_id,
-                "at most 10 letters or digits",
+                "at most 10 ASCII letters or digits",
             )
         for name in ("api_secret", "api_passphrase"):
             value = getattr(self, name)

@@ -19,8 +19,8 @@ class ClientOrderIds:
 
     def __init__(self, env_id: str | None = None) -> None:
         self.env_id = env_id or secrets.token_hex(4)
-        if not self.env_id.isalnum() or len(self.env_id) > 10:
-            raise ValueError(f"env_id={self.env_id!r}: at most 10 letters or digits")
+        if not (self.env_id.isascii() and self.env_id.isalnum()) or len(self.env_id) > 10:
+            raise ValueError(f"env_id={self.env_id!r}: at most 10 ASCII letters or digits")
 
     def make(self, episode: int, step: int, leg: str) -> str:
         """The id of one order. ``leg`` names the order's role in the step (``"open"``, ``"close"``)."""

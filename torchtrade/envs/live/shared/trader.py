@@ -396,9 +396,14 @@ class FuturesTrader:
         except OrderRejected as e:
             if e.code in self.profile.no_position_codes:
                 if ambiguous:
-                    logger.info("close of %s %s landed on an earlier attempt", leg.side, self.symbol)
+                    # Either an earlier attempt closed it, or it was gone already: its fill will tell.
+                    logger.info("close of %s %s probably landed on an earlier attempt", leg.side, self.symbol)
                     return OrderOutcome(
-                        client_oid, "close", "accepted", amount=leg.size, extra={"via": "close_position"}
+                        client_oid,
+                        "close",
+                        "accepted",
+                        amount=leg.size,
+                        extra={"via": "close_position", "unconfirmed": True},
                     )
                 return OrderOutcome(
                     client_oid, "close", "skipped", reason="No position to close", code=e.code
