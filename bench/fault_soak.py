@@ -20,6 +20,7 @@ import argparse
 import logging
 import math
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -67,6 +68,20 @@ def _flag(n: int) -> str:
     return str(n) if n == 0 else f"**{n}**"
 
 
+def _revision() -> str:
+    """The commit measured (``+changes`` when the tree has uncommitted changes to tracked files)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown revision"
+    return f"{head}{' +changes' if dirty else ''}"
+
+
 def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
     rules = "; ".join(
         f"{r['kind']}{'/' + str(r['status']) if 'status' in r else ''} on {r['route']} {r['probability']:.0%}"
@@ -75,7 +90,7 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
     lines = [
         "# Fault soak (Bitget envs against the emulator)",
         "",
-        f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on "
+        f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on {_revision()}, "
         f"{platform.machine()}, Python {platform.python_version()}: {wall_s:,.0f} s in all. "
         "Harness: `tests/integration/fault_matrix.py`.",
         "",
