@@ -18,15 +18,14 @@ Known failures (seed 0, 120 steps), each named in the assertion message with its
   hedge configs seeing the net of two legs (70+ unexplained mismatches in the standard hedge runs,
   final position wrong); venue legs larger than one trade (stale reads after an entry; partial-fill
   remainders);
-* on 87cef2d (with them) and the env work in progress after fe407c0, the configs that fail do so on
-  two patterns (which configs depends on the draw): (1) an entry accepted in a step that ends
-  ``venue_unavailable`` (reads failing past the whole budget) is not kept as evidence: the next step's
-  read, stale, shows flat, and the env enters again (a venue leg of 0.02 for one trade of 0.01, then
-  ``stale_read`` taking its evidenced 0.01 over the venue's true 0.02); (2) a close through the
-  venue's close-position call after an ambiguous failure: when the first attempt landed it is
-  reported ``skipped`` ("gone already", orders per decision > 1); when nothing was left to close (a
-  stale read or a venue reset made the env believe a position) it was reported ``accepted``
-  (orders per decision < 1, and a vanished position not reported).
+* on d2c2e7d (with them) 6 of 10 configs fail, on two patterns: (1) an entry accepted in a step
+  that ends ``venue_unavailable`` (reads failing past the whole budget) is not kept as evidence: the
+  next step's read, stale, shows flat and the env enters again (a venue leg of 0.02 for one trade of
+  0.01; then ``stale_read`` keeps the evidenced 0.01 against the venue's true 0.02); (2) after the
+  emulator restart, closes that landed on an ambiguous first attempt are reported ``skipped`` ("gone
+  already"; orders per decision 1.01-1.05): the emulator's order and fill ids start over at a reset,
+  and the env, which de-duplicates fills by id, never sees the fill that confirms its close. With
+  ids kept unique across resets (a patched emulator) only pattern (1) is left, in 3 configs.
 """
 
 from __future__ import annotations
