@@ -322,3 +322,18 @@ def test_a_close_retried_after_a_reset_connection_finds_the_position_gone(emulat
     _, _, _, info = env.step(0)
     assert info["orders"][0]["status"] == "skipped"
     assert info["reconciliation"]["status"] == "unexplained_change"
+
+
+def test_an_entry_whose_step_failed_is_still_evidence_against_a_stale_read(emulator):
+    env = make(emulator)
+    env.reset()
+    emulator.control.add_fault("server_error", "/api/v2/mix/market/*candles", times=6)
+    _, _, _, info = env.step(2)  # the entry lands, then the venue cannot be read
+    assert info["venue_unavailable"]
+    assert env.position.side == "long"  # what our accepted order and its fill say
+    emulator.control.add_fault("stale_position", "all_positions", times=3)  # the next reads lag
+    _, _, _, info = env.step(2)
+    assert info["orders"] == []  # never a second entry for one decision
+    assert info["reconciliation"]["status"] == "stale_read"
+    assert venue_legs(emulator) == {"long": 0.01}
+    assert len(api_orders(emulator)) == 1

@@ -287,7 +287,12 @@ class Emulator:
         integer("default_leverage", config.engine.default_leverage, lo=1, hi=top)
         _known_coins(config.balances, instruments)
         ledger = Ledger()
-        engine = Engine(instruments, series, start_ms=present, config=config.engine, ledger=ledger)
+        # Ids go on from the previous run's: a restarted venue never reuses an order or fill id.
+        previous = getattr(self, "engine", None)
+        first_id = previous.last_id + 1 if previous is not None else 1
+        engine = Engine(
+            instruments, series, start_ms=present, config=config.engine, ledger=ledger, first_id=first_id
+        )
         creds = config.credentials or (venue.default_credentials,)
         by_key: dict[str, Credentials] = {}
         for c in creds:

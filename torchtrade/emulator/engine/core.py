@@ -157,6 +157,7 @@ class Engine:
         start_ms: int,
         config: EngineConfig | None = None,
         ledger: Ledger | None = None,
+        first_id: int = 1,
     ) -> None:
         missing = set(instruments) - set(prices)
         if missing:
@@ -174,7 +175,10 @@ class Engine:
         self._active: dict[str, set[str]] = {s: set() for s in self.instruments}
         # (account, symbol) -> market-order remainders waiting for the next bar (partial fills)
         self._pending: dict[tuple[str, str], list[Order]] = {}
-        self._ids = itertools.count(1)
+        # Order, fill and trigger ids. A venue never hands out an id twice, not even across a restart:
+        # an emulator reset starts the new engine after the last id of the old one (``first_id``).
+        self._ids = itertools.count(first_id)
+        self.last_id = first_id - 1
         # (account, symbol) -> (highest level a fall can fire, lowest level a rise can fire); see _band
         self._bands: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
         # Funding is checked every hour on the hour; each instrument settles on its own interval.
@@ -1238,7 +1242,8 @@ class Engine:
 
     def _new_id(self) -> str:
         # 19-digit numeric ids, like the venues' own; deterministic for a given sequence of calls.
-        return str(1_200_000_000_000_000_000 + next(self._ids))
+        self.last_id = next(self._ids)
+        return str(1_200_000_000_000_000_000 + self.last_id)
 
     # ------------------------------------------------------------------ internals: liquidation
 

@@ -135,6 +135,8 @@ class LiveTradingEnv(EnvBase):
         self.last_info: dict[str, Any] = {}
         self._next_close = 0
         self._our_orders: set[str] = set()
+        # (position before, evidence) of an order whose step could not read the venue afterwards
+        self._unsettled: tuple[PositionState, Evidence] | None = None
         self._guard = OutageGuard(OutagePolicy(outage_policy), outage_rounds, self._bar_due)
         self._reconciler = Reconciler(
             rereads=stale_read_rereads,
@@ -265,7 +267,9 @@ class LiveTradingEnv(EnvBase):
             if self.episode > 0 or self.step_count > 0:
                 self.feed.update(now)
             self._next_close = self.execute_on.floor(now) + self.execute_on.ms
-            self._settle(self.position, None, info)  # a position that changed meanwhile is reported
+            before, pending = self._unsettled or (self.position, None)
+            self._settle(before, pending, info)  # a position that changed meanwhile is reported
+            self._unsettled = None
 
         self.episode += 1
         self.step_count = 0
@@ -300,6 +304,12 @@ class LiveTradingEnv(EnvBase):
 
         fresh = self._act(action, info)
         new_bars, observed = self._observe(target, before, fresh, info)
+        if not observed and fresh is not None:
+            # The order landed but the venue could not be read after it: its evidence waits for the
+            # next read (a stale one must not make the env enter again), and meanwhile it is the
+            # best knowledge of the position.
+            self._unsettled = (before, fresh)
+            self.position = fresh.expected
 
         self.step_count += 1
         if observed:
@@ -347,10 +357,12 @@ class LiveTradingEnv(EnvBase):
         """Place this step's orders; returns the evidence of what an accepted order changed."""
         if self._guard.down:
             # The last step could not read the venue: never act on what it could not confirm.
-            ok, _ = self._guard.run("reading the account", self._refresh_account, info)
+            before, pending = self._unsettled or (self.position, None)
+            ok, _ = self._guard.run("reading the account", lambda: self._settle(before, pending, info), info)
             if not ok:
                 return None
             self._guard.down = False
+            self._unsettled = None
             if self.outage_policy is OutagePolicy.FLATTEN and self.position.is_open:
                 logger.warning(
                     "the venue answers again: flattening %s (outage_policy=flatten)", self.trader.symbol
