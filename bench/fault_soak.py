@@ -82,7 +82,7 @@ def _revision() -> str:
     return f"{head}{' +changes' if dirty else ''}"
 
 
-def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
+def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str) -> str:
     rules = "; ".join(
         f"{r['kind']}{'/' + str(r['status']) if 'status' in r else ''} on {r['route']} {r['probability']:.0%}"
         for r in SEEDED_FAULTS
@@ -90,7 +90,7 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float) -> str:
     lines = [
         "# Fault soak (Bitget envs against the emulator)",
         "",
-        f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on {_revision()}, "
+        f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on {revision}, "
         f"{platform.machine()}, Python {platform.python_version()}: {wall_s:,.0f} s in all. "
         "Harness: `tests/integration/fault_matrix.py`.",
         "",
@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     # The env logs every retry at WARNING: thousands of lines here. The table is the output.
     logging.getLogger("torchtrade").addHandler(logging.NullHandler())
     tallies = []
+    revision = _revision()  # the code imported now is what runs, whatever lands meanwhile
     start = time.perf_counter()
     with EmulatorServer(clock="manual") as server:
         for index, config in enumerate(configs):
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                 + ("all targets met" if not missed else "missed: " + "; ".join(missed)),
                 flush=True,
             )
-    text = table(tallies, settings, time.perf_counter() - start)
+    text = table(tallies, settings, time.perf_counter() - start, revision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print()
