@@ -10,7 +10,7 @@ trade, no exception out of ``step``/``reset``, no unexplained env/venue mismatch
 equal to the venue's on every leg, an emulator restart reported in ``info``, a new env on an open
 position seeing it.
 
-Known failures (seed 0, 120 steps), each named in the assertion message with its numbers:
+What failed along the way (seed 0, 120 steps; a miss is named in the message with its numbers):
 
 * on 94c0188 (before issue 8's env fixes) every config failed: ``TransientVenueError`` out of
   ``step`` (reads failing past the retry budget after an order) and raw ``ccxt.InvalidOrder`` in hedge
@@ -25,7 +25,8 @@ Known failures (seed 0, 120 steps), each named in the assertion message with its
   emulator restart, closes that landed on an ambiguous first attempt are reported ``skipped`` ("gone
   already"; orders per decision 1.01-1.05): the emulator's order and fill ids start over at a reset,
   and the env, which de-duplicates fills by id, never sees the fill that confirms its close. With
-  ids kept unique across resets (a patched emulator) only pattern (1) is left, in 3 configs.
+  ids kept unique across resets (a patched emulator) only pattern (1) is left, in 3 configs;
+* on 67fcf50 (both fixed: evidence kept across an unavailable step, ids never reused) all pass.
 """
 
 from __future__ import annotations
