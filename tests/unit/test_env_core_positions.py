@@ -19,7 +19,7 @@ from torchtrade.envs.core.account import (
     exact_sum,
 )
 from torchtrade.envs.core.actions import SLTPActions, StandardActions
-from torchtrade.envs.core.reconcile import Evidence, Reconciler
+from torchtrade.envs.core.reconcile import Evidence, Probes, Reconciler
 
 LONG = PositionState.single("long", 0.01, entry_price=100.0, mark_price=110.0, leverage=5)
 HEDGED = PositionState(
@@ -123,10 +123,12 @@ def settle(rec: Reconciler, *, before=FLAT, read=FLAT, fresh=None, fills=(), rer
         before=before,
         read=read,
         fresh=fresh,
-        fills=lambda: list(fills),
-        ours={"ours"},
-        reread=lambda: next(reads, read),
-        order_exists=lambda ev: exists,
+        probes=Probes(
+            fills=lambda: list(fills),
+            reread=lambda: next(reads, read),
+            order_exists=lambda ev: exists,
+            ours={"ours"},
+        ),
     )
 
 

@@ -42,7 +42,7 @@ from .metrics import EpisodeMetrics
 from .observation import FeatureBuilder, FeatureFn
 from .outage import OutageGuard, OutagePolicy
 from .protocols import Feed, Trader
-from .reconcile import Evidence, Reconciler
+from .reconcile import Evidence, Probes, Reconciler
 from .reward import RewardFn, log_return
 
 logger = logging.getLogger(__name__)
@@ -444,10 +444,12 @@ class LiveTradingEnv(EnvBase):
             before=before,
             read=read,
             fresh=fresh,
-            fills=lambda: self._read_fills(info),
-            ours=self._our_orders,
-            reread=self.trader.position,
-            order_exists=self._order_exists,
+            probes=Probes(
+                fills=lambda: self._read_fills(info),
+                reread=self.trader.position,
+                order_exists=self._order_exists,
+                ours=self._our_orders,
+            ),
         )
         self.position = settled.position
         if settled.note is not None:

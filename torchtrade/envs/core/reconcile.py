@@ -47,6 +47,23 @@ class Evidence:
 
 
 @dataclass(slots=True)
+class Probes:
+    """How the reconciler asks the venue for more, when a read disagrees (each may cost a request).
+
+    Attributes:
+        fills: the fills since the last ones seen (recorded by the env).
+        reread: the venue's position, read again.
+        order_exists: whether the venue still knows the order behind some evidence.
+        ours: order ids of the env's own orders.
+    """
+
+    fills: Callable[[], list[FillInfo]]
+    reread: Callable[[], PositionState]
+    order_exists: Callable[[Evidence], bool]
+    ours: set[str]
+
+
+@dataclass(slots=True)
 class Settled:
     """The outcome of reconciling one step: the position to believe, and the note for ``info``."""
 
@@ -88,15 +105,7 @@ class Reconciler:
         return self.evidence is not None
 
     def settle(
-        self,
-        *,
-        before: PositionState,
-        read: PositionState,
-        fresh: Evidence | None,
-        fills: Callable[[], list[FillInfo]],
-        ours: set[str],
-        reread: Callable[[], PositionState],
-        order_exists: Callable[[Evidence], bool],
+        self, *, before: PositionState, read: PositionState, fresh: Evidence | None, probes: Probes
     ) -> Settled:
         """The position to believe after this step.
 
@@ -104,16 +113,14 @@ class Reconciler:
             before: what the env believed before the step.
             read: the venue's position read after the step.
             fresh: evidence from an order the env had accepted in this step (None: no order landed).
-            fills: reads the fills since the last ones seen (recorded by the env).
-            ours: order ids of the env's own orders.
-            reread: reads the venue's position again.
-            order_exists: whether the venue still knows the order behind some evidence.
+            probes: how to ask the venue for more.
         """
-        read_fills = _once(fills)
+        probes = Probes(_once(probes.fills), probes.reread, probes.order_exists, probes.ours)
         unconfirmed = False
         if fresh is not None and fresh.confirm_by_fill:
-            if read_fills():
-                ours = ours | {f.order_id for f in read_fills()}  # our close's fills, id unknown until now
+            if probes.fills():
+                # our close's fills: their order id was unknown until now
+                probes.ours = probes.ours | {f.order_id for f in probes.fills()}
             else:
                 fresh, unconfirmed = None, True
         if fresh is not None:
@@ -123,7 +130,7 @@ class Reconciler:
             expected = self.evidence.expected
         else:
             expected = before
-        settled = self._settle(before, read, expected, fresh, read_fills, ours, reread, order_exists)
+        settled = self._settle(before, read, expected, fresh, probes)
         settled.unconfirmed = unconfirmed
         return settled
 
@@ -133,27 +140,24 @@ class Reconciler:
         read: PositionState,
         expected: PositionState,
         fresh: Evidence | None,
-        fills: Callable[[], list[FillInfo]],
-        ours: set[str],
-        reread: Callable[[], PositionState],
-        order_exists: Callable[[Evidence], bool],
+        probes: Probes,
     ) -> Settled:
         if read.same_as(expected):
             return self._agreed(read)
-        new = fills()
-        external = [f for f in new if f.order_id not in ours]
+        new = probes.fills()
+        external = [f for f in new if f.order_id not in probes.ours]
         if external:
             return self._external(before, read, external)
         for k in range(self.rereads):
             self.sleep(self.backoff_s * 2**k)
-            read = reread()
+            read = probes.reread()
             if read.same_as(expected):
                 return self._agreed(read)
         if fresh is not None:
             self.evidence = fresh
             return self._stale(fresh, read, "our accepted order and its fills prove it")
         if self.evidence is not None:
-            return self._standing(self.evidence, read, order_exists)
+            return self._standing(self.evidence, read, probes.order_exists)
         if new:  # only our own fills (a late one): the venue's read stands
             return Settled(read)
         logger.warning(
