@@ -69,7 +69,18 @@ def test_strings_become_enums():
         ({"time_frames": ["5min", "5min"], "window_sizes": [6, 6]}, "time_frames"),
         ({"time_frames": ["7min"], "window_sizes": [6], "execute_on": "5min"}, "time_frames"),
         ({"execute_on": "soon"}, "execute_on"),
-        ({"timeframe": "1min"}, "window_size"),
+        ({"window_size": 20}, "window_size"),
+        ({"max_leverage": 0.5}, "max_leverage"),
+        ({"max_leverage": 200}, "max_leverage"),
+        ({"margin_type": "PORTFOLIO"}, "margin_type"),
+        ({"testnet": "yes"}, "testnet"),
+        ({"initial_cash": 0}, "initial_cash"),
+        ({"initial_cash": float("inf")}, "initial_cash"),
+        ({"max_position_size": 0}, "max_position_size"),
+        ({"max_position_size": float("nan")}, "max_position_size"),
+        ({"outage_policy": "panic"}, "outage_policy"),
+        ({"partial_fill_policy": "maybe"}, "partial_fill_policy"),
+        ({"env_id": "abé"}, "env_id"),
         ({"leverage": 0}, "leverage"),
         ({"leverage": 126}, "leverage"),
         ({"leverage": 2.5}, "leverage"),
@@ -131,3 +142,58 @@ def test_secrets_never_show_in_repr_or_errors():
     with pytest.raises(ConfigError) as e:
         Config(api_secret="TOPSECRET", leverage=0)
     assert "TOPSECRET" not in str(e.value)
+
+
+def test_a_lone_timeframe_gets_the_seeds_window():
+    config = Config(timeframe=TimeFrame(1, TimeFrameUnit.MINUTE))
+    assert config.window_sizes == (50,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, {"demo": True, "testnet": True}),
+        ({"testnet": False}, {"demo": False, "testnet": False}),
+        ({"demo": False}, {"demo": False, "testnet": False}),
+        ({"demo": True, "testnet": True}, {"demo": True}),
+        ({"max_leverage": 10.0}, {"leverage": 10}),
+        ({"max_leverage": 10.5}, {"leverage": 10}),
+        ({"max_leverage": 10.0, "leverage": 3}, {"leverage": 3}),
+        ({}, {"leverage": 1, "margin_mode": MarginMode.ISOLATED, "margin_type": "ISOLATED"}),
+        ({"margin_type": "CROSS"}, {"margin_mode": MarginMode.CROSSED, "margin_type": "CROSSED"}),
+        ({"margin_type": "crossed"}, {"margin_mode": MarginMode.CROSSED}),
+        ({"margin_mode": "crossed", "margin_type": "CROSS"}, {"margin_mode": MarginMode.CROSSED}),
+        ({"margin_mode": MarginMode.ISOLATED}, {"margin_type": "ISOLATED"}),
+        ({}, {"initial_cash": None, "max_position_size": None}),
+        (
+            {"initial_cash": 1000, "max_position_size": 0.1},
+            {"initial_cash": 1000.0, "max_position_size": 0.1},
+        ),
+    ],
+)
+def test_seed_aliases(kwargs, expected):
+    config = Config(**kwargs)
+    for name, value in expected.items():
+        assert getattr(config, name) == value, name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "names"),
+    [
+        ({"demo": True, "testnet": False}, ("demo", "testnet")),
+        ({"leverage": 20, "max_leverage": 10.0}, ("leverage", "max_leverage")),
+        ({"margin_mode": "isolated", "margin_type": "CROSSED"}, ("margin_mode", "margin_type")),
+    ],
+)
+def test_conflicting_aliases_name_both(kwargs, names):
+    with pytest.raises(ConfigError) as e:
+        Config(**kwargs)
+    for name in names:
+        assert f"BitgetFuturesTradingEnvConfig.{name}=" in str(e.value)
+
+
+def test_sltp_config_keeps_the_venues_defaults():
+    config = SLTP()
+    assert config.symbol == "BTC/USDT:USDT"
+    assert config.demo is True
+    assert isinstance(config, Config)

@@ -187,6 +187,18 @@ class FillInfo:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class FundingInfo:
+    """One funding payment of the symbol: ``amount`` > 0 received, < 0 paid (settle coin)."""
+
+    id: str
+    timestamp: int
+    amount: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(slots=True)
 class OrderOutcome:
     """What happened to one intended order.

@@ -38,6 +38,7 @@ from .account import (
 from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
 from .execution import Entry, PartialFillPolicy, execute_entry
+from .ledger import OwnLedger
 from .metrics import EpisodeMetrics
 from .observation import FeatureBuilder, FeatureFn
 from .outage import OutageGuard, OutagePolicy
@@ -74,6 +75,12 @@ class LiveTradingEnv(EnvBase):
         stale_read_rereads / max_contradiction_steps: how a position read that contradicts the env's
             own orders is handled (see :mod:`torchtrade.envs.core.reconcile`).
         sleep: how the env pauses between re-reads (tests pass a fast one).
+        initial_cash: the capital the env allots itself: its portfolio value is then ``initial_cash``
+            plus the realized PnL, fees and funding of its own fills since it started, plus its
+            position's unrealized PnL (None: the account's equity). See
+            :class:`~torchtrade.envs.core.config.LiveEnvConfig`.
+        max_position_size: the largest position value as a fraction of the portfolio value.
+        funding_interval_ms: time between the venue's funding times (on UTC boundaries).
     """
 
     batch_locked = True
@@ -106,6 +113,9 @@ class LiveTradingEnv(EnvBase):
         max_contradiction_steps: int = 10,
         sleep: Callable[[float], None] | None = None,
         reread_backoff_s: float = 0.25,
+        initial_cash: float | None = None,
+        max_position_size: float | None = None,
+        funding_interval_ms: int = 8 * 3_600_000,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
         self.trader = trader
@@ -145,6 +155,10 @@ class LiveTradingEnv(EnvBase):
             backoff_s=reread_backoff_s,
             brackets=isinstance(actions, SLTPActions),
         )
+        self.initial_cash = initial_cash
+        self.max_position_size = max_position_size
+        self._own = OwnLedger()
+        self._funding_interval_ms = funding_interval_ms
         self._rng = torch.Generator()
         bind = getattr(clock, "bind", None)
         if callable(bind):
@@ -152,6 +166,8 @@ class LiveTradingEnv(EnvBase):
         # Fills are read from the env's creation on: older ones belong to earlier runs or other clients.
         self._fills_from = clock.now_ms()
         self._last_fill_ms: int | None = None
+        self._funding_from = self._fills_from
+        self._next_funding = self._funding_time_after(self._fills_from)
         # Warm up: a first read of the market sizes the observation (specs are built in __init__).
         self.feed.prime(self._fills_from)
         if self.feed.candles(self.execute_on).empty:
@@ -218,7 +234,16 @@ class LiveTradingEnv(EnvBase):
 
     @property
     def portfolio_value(self) -> float:
-        return self.balance.total
+        """The account's equity, or with ``initial_cash`` the env's own budget plus its own results."""
+        if self.initial_cash is None:
+            return self.balance.total
+        return self.initial_cash + self._own.total + self.position.unrealized_pnl
+
+    def _sizing_balance(self) -> float:
+        """What an entry may margin: the free balance, and no more than the env's own value."""
+        if self.initial_cash is None:
+            return self.balance.free
+        return max(min(self.balance.free, self.portfolio_value), 0.0)
 
     # ------------------------------------------------------------------ account
 
@@ -233,7 +258,25 @@ class LiveTradingEnv(EnvBase):
         if new:
             self._last_fill_ms = max(f.timestamp for f in new)
             info["fills"].extend(f.as_dict() for f in new)
+            self._own.record_fills(new)
         return new
+
+    def _funding_time_after(self, t_ms: int) -> int:
+        return (t_ms // self._funding_interval_ms + 1) * self._funding_interval_ms
+
+    def _read_funding(self, before: PositionState, info: dict[str, Any]) -> None:
+        """Funding of the symbol, read once a funding time has passed with a position held (one request
+        then; none on any other step). It is in ``info["funding"]``, the metrics and, with
+        ``initial_cash``, the portfolio value (the account's equity has it anyway)."""
+        now = self.clock.now_ms()
+        if now < self._next_funding:
+            return
+        if before.is_open or self.position.is_open:
+            for payment in self._own.record_funding(self.trader.funding_since(self._funding_from)):
+                info["funding"].append(payment.as_dict())
+                self.metrics.funding += payment.amount
+                self._funding_from = max(self._funding_from, payment.timestamp + 1)
+        self._next_funding = self._funding_time_after(now)
 
     def _bar_due(self) -> bool:
         """The next bar is due: a failing phase stops being retried (see :class:`OutageGuard`)."""
@@ -392,7 +435,8 @@ class LiveTradingEnv(EnvBase):
             self.trader,
             intent,
             price=self._last_close(),
-            free_balance=self.balance.free,
+            free_balance=self._sizing_balance(),
+            max_value=self.max_position_size * self.portfolio_value if self.max_position_size else None,
             client_oid=self._client_oid(f"open{intent.side[0]}"),  # type: ignore[index]
             policy=self.partial_fill_policy,
             read_fills=lambda: self._read_fills(info),
@@ -452,6 +496,7 @@ class LiveTradingEnv(EnvBase):
             ),
         )
         self.position = settled.position
+        self._read_funding(before, info)
         if settled.note is not None:
             info["reconciliation"] = settled.note
         if settled.unconfirmed and fresh is not None:
@@ -549,7 +594,7 @@ class LiveTradingEnv(EnvBase):
         # Every venue request goes through the trader (the feed fetches candles through it too).
         self._calls_before = self.trader.calls
         self._retries_before = self.trader.retries
-        return {"orders": [], "fills": [], "rejections": [], "partial_fills": []}
+        return {"orders": [], "fills": [], "rejections": [], "partial_fills": [], "funding": []}
 
     def _finish_info(self, info: dict[str, Any]) -> None:
         info["rejections"] = [o for o in info["orders"] if o["status"] in ("rejected", "unknown")]

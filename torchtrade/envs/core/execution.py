@@ -63,8 +63,12 @@ def execute_entry(
     client_oid: str,
     policy: PartialFillPolicy,
     read_fills: Callable[[], list[FillInfo]],
+    max_value: float | None = None,
 ) -> Entry:
-    """Place an entry and make sure of what filled (see the module's docstring)."""
+    """Place an entry and make sure of what filled (see the module's docstring).
+
+    ``max_value`` caps the position's value (``max_position_size`` × portfolio value).
+    """
     assert intent.side is not None
     stop_loss, take_profit = bracket_prices(intent, price)
     first = trader.open(
@@ -74,6 +78,7 @@ def execute_entry(
         free_balance=free_balance,
         stop_loss=stop_loss,
         take_profit=take_profit,
+        max_value=max_value,
     )
     entry = Entry([first])
     if not first.accepted:

@@ -18,6 +18,7 @@ class EpisodeMetrics:
     equity: list[float] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
     fees: float = 0.0
+    funding: float = 0.0  # received (> 0) or paid (< 0)
     realized_pnl: float = 0.0
     fills: int = 0
     closed_trades: list[float] = field(default_factory=list)  # realized PnL of each closing fill
@@ -54,6 +55,7 @@ class EpisodeMetrics:
             "max_drawdown": max(0.0, float(-drawdown.min())) if len(drawdown) else 0.0,
             "realized_pnl": self.realized_pnl,
             "fees": self.fees,
+            "funding": self.funding,
             "fills": self.fills,
             "trades": len(self.closed_trades),
             "win_rate": len(wins) / len(self.closed_trades) if self.closed_trades else 0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ...timeframes import TimeFrame
-from .account import BalanceState, FillInfo, OrderOutcome, OrderState, PositionState
+from .account import BalanceState, FillInfo, FundingInfo, OrderOutcome, OrderState, PositionState
 
 
 class Trader(Protocol):
@@ -18,6 +18,7 @@ class Trader(Protocol):
     def position(self) -> PositionState: ...
     def balance(self) -> BalanceState: ...
     def fills_since(self, since_ms: int) -> list[FillInfo]: ...
+    def funding_since(self, since_ms: int) -> list[FundingInfo]: ...
     def open(
         self,
         side: str,
@@ -28,6 +29,7 @@ class Trader(Protocol):
         stop_loss: float | None = None,
         take_profit: float | None = None,
         amount: float | None = None,
+        max_value: float | None = None,
     ) -> OrderOutcome: ...
     def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome: ...
     def order_state(self, order_id: str) -> OrderState: ...

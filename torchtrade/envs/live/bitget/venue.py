@@ -24,6 +24,7 @@ BITGET = VenueProfile(
     ohlcv_page_limit=200,
     # Classic (not unified) account, USDT-M swaps by default: skips ccxt's account-type probe.
     ccxt_options={"defaultType": "swap", "uta": False},
+    practice_name="demo trading",
 )
 
 

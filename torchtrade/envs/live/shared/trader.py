@@ -27,6 +27,7 @@ from ....errors import ConfigError, OrderRejected, TransientVenueError, VenueErr
 from ...core.account import (
     BalanceState,
     FillInfo,
+    FundingInfo,
     Leg,
     OrderOutcome,
     OrderState,
@@ -221,6 +222,21 @@ class FuturesTrader:
             )
         return out
 
+    def funding_since(self, since_ms: int) -> list[FundingInfo]:
+        """Funding paid or received in the symbol from ``since_ms`` on (one request)."""
+        rows = self.call(
+            "fetch_funding_history", self.exchange.fetch_funding_history, self.symbol, since_ms, 100
+        )
+        return [
+            FundingInfo(
+                id=str(r.get("id") or r["timestamp"]),
+                timestamp=int(r["timestamp"]),
+                amount=float(r["amount"]),
+            )
+            for r in rows
+            if r.get("timestamp") is not None and r.get("amount") is not None
+        ]
+
     def order_state(self, order_id: str) -> OrderState:
         """How much of an order has filled, and whether it is still working (one request)."""
         order = self.call("fetch_order", self.exchange.fetch_order, order_id, self.symbol)
@@ -246,12 +262,19 @@ class FuturesTrader:
     # ------------------------------------------------------------------ orders
 
     def amount_for(
-        self, price: float, free_balance: float | None, amount: float | None = None
+        self,
+        price: float,
+        free_balance: float | None,
+        amount: float | None = None,
+        max_value: float | None = None,
+        notes: dict[str, Any] | None = None,
     ) -> tuple[float, str | None]:
-        """The entry amount: rounded down to precision, within the free balance, checked against minimums.
+        """The entry amount: rounded down to precision, within the free balance and ``max_value`` (the
+        largest position value allowed), checked against minimums.
 
-        ``amount`` replaces the configured ``quantity_per_trade`` (a partial fill's remainder).
-        Returns ``(amount, None)`` or ``(0, reason)`` when no valid order can be sent.
+        ``amount`` replaces the configured ``quantity_per_trade`` (a partial fill's remainder). What cut
+        the amount goes into ``notes["capped"]``. Returns ``(amount, None)`` or ``(0, reason)`` when no
+        valid order can be sent.
         """
         if amount is not None:
             raw = amount
@@ -259,9 +282,22 @@ class FuturesTrader:
             raw = self.quantity_per_trade
         else:
             raw = self.quantity_per_trade / price
+        if max_value is not None and price > 0 and raw * price > max_value:
+            logger.info(
+                "order of %g %s cut to %g: max_position_size allows a value of %.2f",
+                raw,
+                self.symbol,
+                max_value / price,
+                max_value,
+            )
+            if notes is not None:
+                notes["capped"] = {"by": "max_position_size", "wanted": raw, "max_value": max_value}
+            raw = max_value / price
         if free_balance is not None and price > 0:
             affordable = free_balance * self.leverage / (price * (1 + FEE_BUFFER))
             if raw > affordable:
+                if notes is not None:
+                    notes["capped"] = {"by": "free_balance", "wanted": raw, "free_balance": free_balance}
                 logger.info(
                     "order of %g %s capped to %g: free balance %.2f at %dx",
                     raw,
@@ -306,14 +342,17 @@ class FuturesTrader:
         stop_loss: float | None = None,
         take_profit: float | None = None,
         amount: float | None = None,
+        max_value: float | None = None,
     ) -> OrderOutcome:
         """Open (or add to) a position at market, with optional stop-loss and take-profit prices placed
-        on the venue together with the order; ``amount`` overrides the configured size."""
+        on the venue together with the order; ``amount`` overrides the configured size, ``max_value``
+        caps the position's value (see :meth:`amount_for`)."""
         action = f"open_{side}"
-        amount, reason = self.amount_for(price, free_balance, amount)
+        notes: dict[str, Any] = {}
+        amount, reason = self.amount_for(price, free_balance, amount, max_value, notes)
         if reason is not None:
             logger.warning("not sending %s %s (%s): %s", action, self.symbol, client_oid, reason)
-            return OrderOutcome(client_oid, action, "rejected", reason=reason, code="precheck")
+            return OrderOutcome(client_oid, action, "rejected", reason=reason, code="precheck", extra=notes)
         params = self._order_params(client_oid)
         if stop_loss is not None:
             params["stopLoss"] = {
@@ -325,8 +364,11 @@ class FuturesTrader:
             }
         ccxt_side = "buy" if side == "long" else "sell"
         outcome = self._submit(action, ccxt_side, amount, params, client_oid)
+        outcome.extra.update(notes)
         if stop_loss is not None or take_profit is not None:
-            outcome.extra = {k: params[k]["triggerPrice"] for k in ("stopLoss", "takeProfit") if k in params}
+            outcome.extra.update(
+                {k: params[k]["triggerPrice"] for k in ("stopLoss", "takeProfit") if k in params}
+            )
         return outcome
 
     def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome:

@@ -53,6 +53,9 @@ class VenueProfile:
         fill_pnl_field: field of a raw fill holding its realized PnL.
         ohlcv_page_limit: candles per request ccxt may get (the smallest of the venue's endpoints).
         ccxt_options: options for the ccxt constructor.
+        practice_name: what the venue calls its practice account (for reprs and logs).
+        funding_interval_h: hours between funding times (on UTC boundaries); the env reads its funding
+            only after a position was held across one.
     """
 
     name: str
@@ -66,3 +69,5 @@ class VenueProfile:
     fill_pnl_field: str = "realizedPnl"
     ohlcv_page_limit: int = 500
     ccxt_options: dict[str, object] = field(default_factory=dict)
+    practice_name: str = "testnet"
+    funding_interval_h: int = 8
