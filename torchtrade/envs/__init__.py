@@ -1,5 +1,11 @@
 """TorchRL live-trading environments: every env and config of torchtrade."""
 
+from .binance import (
+    BinanceFuturesSLTPTorchTradingEnv,
+    BinanceFuturesSLTPTradingEnvConfig,
+    BinanceFuturesTorchTradingEnv,
+    BinanceFuturesTradingEnvConfig,
+)
 from .bitget import (
     BitgetFuturesSLTPTorchTradingEnv,
     BitgetFuturesSLTPTradingEnvConfig,
@@ -7,16 +13,25 @@ from .bitget import (
     BitgetFuturesTradingEnvConfig,
 )
 from .core.clock import EmulatorClock, VenueClock
+from .core.config import LiveEnvConfig, SLTPConfig
 from .core.env import LiveTradingEnv
+from .live.shared.config import FuturesEnvConfig
 from .utils import TimeFrame, TimeFrameUnit
 
 __all__ = [
+    "BinanceFuturesSLTPTorchTradingEnv",
+    "BinanceFuturesSLTPTradingEnvConfig",
+    "BinanceFuturesTorchTradingEnv",
+    "BinanceFuturesTradingEnvConfig",
     "BitgetFuturesSLTPTorchTradingEnv",
     "BitgetFuturesSLTPTradingEnvConfig",
     "BitgetFuturesTorchTradingEnv",
     "BitgetFuturesTradingEnvConfig",
     "EmulatorClock",
+    "FuturesEnvConfig",
+    "LiveEnvConfig",
     "LiveTradingEnv",
+    "SLTPConfig",
     "TimeFrame",
     "TimeFrameUnit",
     "VenueClock",

@@ -145,6 +145,8 @@ class LiveTradingEnv(EnvBase):
         self.last_info: dict[str, Any] = {}
         self._next_close = 0
         self._our_orders: set[str] = set()
+        self._brackets_live = False  # separate bracket legs of ours may be on the venue
+        self._must_flatten = False  # a bracket leg failed and so did the close
         # (position before, evidence) of an order whose step could not read the venue afterwards
         self._unsettled: tuple[PositionState, Evidence] | None = None
         self._guard = OutageGuard(OutagePolicy(outage_policy), outage_rounds, self._bar_due)
@@ -173,6 +175,17 @@ class LiveTradingEnv(EnvBase):
         if self.feed.candles(self.execute_on).empty:
             raise VenueError(f"the venue returned no closed {self.execute_on} candle: nothing to observe")
         self._refresh_account()
+        if not trader.attached_brackets and not self.position.is_open:
+            # Conditional orders left for a flat position (a crashed predecessor): never let them fire.
+            orphans: dict[str, Any] = {}
+            self._cancel_leftover_brackets(orphans)
+            if orphans:
+                logger.warning(
+                    "cancelled %d conditional order(s) left for a flat %s",
+                    orphans["brackets_cancelled"],
+                    trader.symbol,
+                )
+            self.last_info = {"orphans_cancelled": orphans.get("brackets_cancelled", 0)}
         self._make_specs()
         if seed is not None:
             self.set_seed(seed)
@@ -261,6 +274,18 @@ class LiveTradingEnv(EnvBase):
             self._own.record_fills(new)
         return new
 
+    def _cancel_leftover_brackets(self, info: dict[str, Any]) -> None:
+        """Separate bracket legs outlive their position on some venues: when one leg closed it (or
+        anything else did), cancel what is left, so that it can never fire on a later position."""
+        left = self.trader.open_brackets()
+        if left:
+            logger.info(
+                "cancelling %d conditional order(s) left for a flat %s", len(left), self.trader.symbol
+            )
+            self.trader.cancel_brackets()
+            info["brackets_cancelled"] = len(left)
+        self._brackets_live = False
+
     def _funding_time_after(self, t_ms: int) -> int:
         return (t_ms // self._funding_interval_ms + 1) * self._funding_interval_ms
 
@@ -313,6 +338,8 @@ class LiveTradingEnv(EnvBase):
             before, pending = self._unsettled or (self.position, None)
             self._settle(before, pending, info)  # a position that changed meanwhile is reported
             self._unsettled = None
+            if not self.trader.attached_brackets and not self.position.is_open and not before.is_open:
+                self._cancel_leftover_brackets(info)  # orphans of a crashed run, or of someone else
 
         self.episode += 1
         self.step_count = 0
@@ -416,6 +443,13 @@ class LiveTradingEnv(EnvBase):
                 self._track(outcome)
                 self.trader.cancel_brackets()
                 return self._evidence_of(outcome)
+        if self._must_flatten and self.position.is_open:
+            # A bracket leg could not be placed and neither could the close: never leave it unprotected.
+            outcome = self._close(leg="protect")
+            info["orders"].append(outcome.as_dict())
+            self._track(outcome)
+            self._must_flatten = not outcome.accepted
+            return self._evidence_of(outcome)
         intent = self.actions.decide(action, self.position)
         if intent.kind == "open" and self._reconciler.contradicted:
             logger.info("entry held: the venue's position read still contradicts our last order")
@@ -445,6 +479,12 @@ class LiveTradingEnv(EnvBase):
             info["orders"].append(outcome.as_dict())
             self._track(outcome)
         info["partial_fills"].extend(entry.partial_fills)
+        self._brackets_live = self._brackets_live or entry.brackets
+        self._must_flatten = entry.unprotected
+        if entry.bracket_failure is not None:
+            info["bracket_failure"] = entry.bracket_failure
+            close = entry.outcomes[-1]
+            return self._evidence_of(close) if close.accepted else None
         return self._entry_evidence(intent, entry)
 
     def _observe(
@@ -496,6 +536,9 @@ class LiveTradingEnv(EnvBase):
             ),
         )
         self.position = settled.position
+        gone = not self.position.is_open and (self._brackets_live or before.is_open)
+        if gone and not self.trader.attached_brackets:
+            self._cancel_leftover_brackets(info)
         self._read_funding(before, info)
         if settled.note is not None:
             info["reconciliation"] = settled.note

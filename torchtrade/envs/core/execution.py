@@ -13,6 +13,12 @@ by :class:`PartialFillPolicy`:
 
 Either way ``info["partial_fills"]`` holds one entry per partial fill, and the env's position is what
 the venue filled.
+
+Brackets: where the venue attaches them to the entry (Bitget's preset TP/SL), they go with it. Where
+it does not (Binance), the stop-loss and the take-profit are placed as separate closing conditional
+orders once the entry has filled (client ids: the entry's plus ``sl`` / ``tp``). If one cannot be
+placed, an unprotected position is never left: the legs that landed are cancelled and the position is
+closed at once (client id plus ``x``); ``info["bracket_failure"]`` says why.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from ...errors import TransientVenueError
-from .account import FillInfo, OrderOutcome, exact_sum
+from .account import FillInfo, OrderOutcome, PositionState, exact_sum
 from .actions import Intent
 from .protocols import Trader
 
@@ -44,6 +50,9 @@ class Entry:
     filled: float = 0.0
     average: float | None = None
     partial_fills: list[dict[str, Any]] = field(default_factory=list)
+    brackets: bool = False  # separate bracket legs are live on the venue
+    bracket_failure: dict[str, Any] | None = None
+    unprotected: bool = False  # a leg failed and so did the close: the env must flatten next step
 
 
 def bracket_prices(intent: Intent, price: float) -> tuple[float | None, float | None]:
@@ -71,22 +80,41 @@ def execute_entry(
     """
     assert intent.side is not None
     stop_loss, take_profit = bracket_prices(intent, price)
+    attached = getattr(trader, "attached_brackets", True)
     first = trader.open(
         intent.side,
         price,
         client_oid=client_oid,
         free_balance=free_balance,
-        stop_loss=stop_loss,
-        take_profit=take_profit,
+        stop_loss=stop_loss if attached else None,
+        take_profit=take_profit if attached else None,
         max_value=max_value,
     )
     entry = Entry([first])
     if not first.accepted:
         return entry
+    _fill_entry(trader, intent, entry, price, client_oid, policy, read_fills)
+    if not attached and (stop_loss is not None or take_profit is not None) and entry.filled > 0:
+        _place_brackets(trader, intent, entry, stop_loss, take_profit, client_oid)
+    return entry
+
+
+def _fill_entry(
+    trader: Trader,
+    intent: Intent,
+    entry: Entry,
+    price: float,
+    client_oid: str,
+    policy: PartialFillPolicy,
+    read_fills: Callable[[], list[FillInfo]],
+) -> None:
+    """What filled of the entry, and what happens to the rest (see the module's docstring)."""
+    assert intent.side is not None
+    first = entry.outcomes[0]
     filled, average, rest = _confirm(trader, first, read_fills)
     entry.filled, entry.average = filled, average
     if rest <= 0:
-        return entry
+        return
     note: dict[str, Any] = {
         "client_oid": first.client_oid,
         "order_id": first.order_id,
@@ -127,7 +155,49 @@ def execute_entry(
             total = exact_sum((filled, more))
             entry.average = ((average or price) * filled + (more_avg or price) * more) / total
             entry.filled = total
-    return entry
+
+
+def _place_brackets(
+    trader: Trader,
+    intent: Intent,
+    entry: Entry,
+    stop_loss: float | None,
+    take_profit: float | None,
+    client_oid: str,
+) -> None:
+    """Separate closing conditional orders for the filled entry; on a refusal, close the position."""
+    assert intent.side is not None
+    for kind, level, suffix in (("stop_loss", stop_loss, "sl"), ("take_profit", take_profit, "tp")):
+        if level is None:
+            continue
+        leg = trader.place_bracket(kind, intent.side, level, client_oid=f"{client_oid}{suffix}")
+        entry.outcomes.append(leg)
+        if leg.accepted:
+            entry.brackets = True
+            continue
+        logger.error(
+            "the %s of %s could not be placed (%s, code %s): closing the position at once",
+            kind,
+            client_oid,
+            leg.status,
+            leg.code,
+        )
+        failure: dict[str, Any] = {"leg": kind, "status": leg.status, "code": leg.code, "reason": leg.reason}
+        try:
+            trader.cancel_brackets()
+        except TransientVenueError as e:
+            failure["cancel"] = f"failed: {e}"
+        close = trader.close(PositionState.single(intent.side, entry.filled), client_oid=f"{client_oid}x")
+        entry.outcomes.append(close)
+        failure["closed"] = close.status
+        entry.bracket_failure = failure
+        entry.brackets = False
+        if close.accepted:
+            entry.filled = 0.0
+        else:
+            entry.unprotected = True
+            logger.error("%s: the unprotected position could not be closed (%s)", client_oid, close.status)
+        return
 
 
 def _confirm(

@@ -45,7 +45,10 @@ def build_exchange(
         config["password"] = keys.passphrase.reveal()
     exchange = guard_secrets(getattr(ccxt, profile.ccxt_id)(config))
     if demo:
-        exchange.set_sandbox_mode(True)
+        if profile.practice_call == "demo_trading":
+            exchange.enable_demo_trading(True)
+        else:
+            exchange.set_sandbox_mode(True)
     if base_url:
         point_ccxt(exchange, base_url)
     return exchange

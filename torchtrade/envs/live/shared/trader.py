@@ -104,6 +104,11 @@ class FuturesTrader:
     def retries(self) -> int:
         return self.retrier.retries
 
+    @property
+    def attached_brackets(self) -> bool:
+        """The entry order carries its TP/SL (else the env places separate legs, see place_bracket)."""
+        return self.profile.attached_brackets
+
     def fetch_ohlcv(
         self,
         symbol: str,
@@ -482,6 +487,14 @@ class FuturesTrader:
             logger.info("close_position %s: %s", self.symbol, outcome.reason)
         return outcome
 
+    def place_bracket(self, kind: str, side: Side, trigger_price: float, *, client_oid: str) -> OrderOutcome:
+        """A separate closing conditional order (venues without attached brackets override this)."""
+        raise NotImplementedError(f"{self.profile.name} attaches brackets to the entry order")
+
+    def open_brackets(self) -> list[dict[str, Any]]:
+        """Separate conditional orders of the symbol (none where brackets are attached to positions)."""
+        return []
+
     def cancel_brackets(self) -> None:
         """Cancel the symbol's resting and trigger orders (the venue drops position TP/SL with the
         position; this clears anything left by an interrupted run)."""
@@ -497,9 +510,20 @@ class FuturesTrader:
         return [{}]
 
     def _submit(
-        self, action: str, side: str, amount: float, params: dict[str, Any], client_oid: str
+        self,
+        action: str,
+        side: str,
+        amount: float | None,
+        params: dict[str, Any],
+        client_oid: str,
+        *,
+        lookup: dict[str, Any] | None = None,
     ) -> OrderOutcome:
-        """Place one market order exactly once, whatever the network does."""
+        """Place one market order exactly once, whatever the network does.
+
+        ``amount`` None: the venue takes the size from the order itself (a close-position trigger).
+        ``lookup``: extra parameters to find the order by its client id (a conditional order's book).
+        """
 
         def attempt() -> dict[str, Any]:
             self.calls += 1
@@ -516,13 +540,13 @@ class FuturesTrader:
                 return attempt()
             except TransientVenueError:
                 # Ambiguous: the order may have reached the venue. Look before resending.
-                found = self.find_order(client_oid)
+                found = self.find_order(client_oid, lookup)
                 if found is not None:
                     logger.info("order %s was placed despite the error; not resending", client_oid)
                     return found
                 raise
             except _DuplicateClientId:
-                found = self.find_order(client_oid)
+                found = self.find_order(client_oid, lookup)
                 if found is None:
                     raise OrderRejected(
                         f"duplicate client id {client_oid} but no such order",
@@ -536,7 +560,7 @@ class FuturesTrader:
             order = self.retrier.run(once)
         except OrderRejected as e:
             logger.warning(
-                "%s %s %g %s rejected by %s (code %s, client id %s): %s",
+                "%s %s %s %s rejected by %s (code %s, client id %s): %s",
                 action,
                 side,
                 amount,
@@ -546,15 +570,17 @@ class FuturesTrader:
                 client_oid,
                 e,
             )
-            return OrderOutcome(client_oid, action, "rejected", amount=amount, reason=str(e), code=e.code)
+            return OrderOutcome(
+                client_oid, action, "rejected", amount=amount or 0.0, reason=str(e), code=e.code
+            )
         except TransientVenueError as e:
-            found = self._find_quietly(client_oid)
+            found = self._find_quietly(client_oid, lookup)
             if found is not None:
                 return OrderOutcome(
-                    client_oid, action, "accepted", amount=amount, order_id=str(found.get("id"))
+                    client_oid, action, "accepted", amount=amount or 0.0, order_id=str(found.get("id"))
                 )
             logger.error(
-                "%s %s %g %s: unconfirmed after retries (client id %s): %s",
+                "%s %s %s %s: unconfirmed after retries (client id %s): %s",
                 action,
                 side,
                 amount,
@@ -562,17 +588,25 @@ class FuturesTrader:
                 client_oid,
                 e,
             )
-            return OrderOutcome(client_oid, action, "unknown", amount=amount, reason=str(e), code=e.code)
-        return OrderOutcome(client_oid, action, "accepted", amount=amount, order_id=str(order.get("id")))
+            return OrderOutcome(
+                client_oid, action, "unknown", amount=amount or 0.0, reason=str(e), code=e.code
+            )
+        return OrderOutcome(
+            client_oid, action, "accepted", amount=amount or 0.0, order_id=str(order.get("id"))
+        )
 
-    def find_order(self, client_oid: str) -> dict[str, Any] | None:
-        """The order with this client id, or None if the venue has none (retried while transient)."""
+    def find_order(self, client_oid: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The order with this client id, or None if the venue has none (retried while transient).
+
+        ``params`` name another book to look in (``{"trigger": True}``: conditional orders)."""
 
         def attempt() -> dict[str, Any] | None:
             self.calls += 1
             try:
                 with translate_errors(self.exchange, self.profile.name, "fetch_order"):
-                    return self.exchange.fetch_order(None, self.symbol, {"clientOrderId": client_oid})
+                    return self.exchange.fetch_order(
+                        None, self.symbol, {"clientOrderId": client_oid, **(params or {})}
+                    )
             except VenueError as e:
                 if isinstance(e, TransientVenueError):
                     raise
@@ -582,8 +616,8 @@ class FuturesTrader:
 
         return self.retrier.run(attempt)
 
-    def _find_quietly(self, client_oid: str) -> dict[str, Any] | None:
+    def _find_quietly(self, client_oid: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         try:
-            return self.find_order(client_oid)
+            return self.find_order(client_oid, params)
         except VenueError:
             return None

@@ -56,6 +56,10 @@ class VenueProfile:
         practice_name: what the venue calls its practice account (for reprs and logs).
         funding_interval_h: hours between funding times (on UTC boundaries); the env reads its funding
             only after a position was held across one.
+        practice_call: how ccxt reaches the practice venue: ``"sandbox"`` (``set_sandbox_mode``) or
+            ``"demo_trading"`` (``enable_demo_trading``).
+        attached_brackets: the entry order carries its stop-loss and take-profit (Bitget's presets);
+            otherwise they are separate conditional orders the env places and cleans up itself.
     """
 
     name: str
@@ -71,3 +75,5 @@ class VenueProfile:
     ccxt_options: dict[str, object] = field(default_factory=dict)
     practice_name: str = "testnet"
     funding_interval_h: int = 8
+    practice_call: str = "sandbox"
+    attached_brackets: bool = True
