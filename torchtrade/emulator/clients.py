@@ -6,12 +6,39 @@ ships them, which is the point of the emulator.
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import ccxt
 
-from ..ccxt_util import guard_secrets, point_ccxt
+from ..ccxt_util import guard_secrets
 from .venues.base import Credentials, load_venue
+
+# ccxt's id for each emulated venue, and the ids users may pass for it.
+VENUE_ALIASES = {"binanceusdm": "binance"}
+
+
+def point_urls(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
+    """Send every API group of ``exchange`` to ``base_url``'s scheme and host, keeping each URL's path.
+
+    Bitget's URLs are bare hosts (``https://api.bitget.com``); Binance's carry the API's version
+    prefix (``https://demo-fapi.binance.com/fapi/v1``, ``.../fapi/v2``, ``https://api.binance.com/sapi/v1``),
+    which the emulator serves as such. ``base_url`` may carry a path prefix of its own (a proxy).
+    """
+    base = urllib.parse.urlsplit(base_url.rstrip("/"))
+
+    def rebase(url: str) -> str:
+        path = urllib.parse.urlsplit(url).path
+        return urllib.parse.urlunsplit((base.scheme, base.netloc, base.path + path, "", ""))
+
+    api = exchange.urls["api"]
+    if isinstance(api, dict):
+        for key, url in api.items():
+            if isinstance(url, str):
+                api[key] = rebase(url)
+    else:
+        exchange.urls["api"] = rebase(api)
+    return exchange
 
 
 def ccxt_client(
@@ -20,14 +47,28 @@ def ccxt_client(
     credentials: Credentials | None = None,
     *,
     demo: bool = False,
+    sandbox: bool = False,
     **config: Any,
 ) -> ccxt.Exchange:
     """A ccxt client of ``venue`` pointed at ``base_url``, with the emulator's default keys.
 
-    ``config`` goes to the ccxt constructor (``timeout``, ``enableRateLimit``, ``options``...).
-    Swap markets are the default type, since that is what the emulator lists.
+    Args:
+        base_url: the emulator, e.g. ``http://127.0.0.1:8765``.
+        venue: ``"bitget"`` (``ccxt.bitget``) or ``"binance"``/``"binanceusdm"`` (``ccxt.binanceusdm``).
+        credentials: the key to use (default: the venue's emulator key).
+        demo: the venue's practice mode as the SDK switches it on before the URLs are pointed:
+            Bitget's demo trading (``set_sandbox_mode``), Binance's demo trading
+            (``enable_demo_trading``, the ``demo-fapi`` host).
+        sandbox: Binance only: its old futures testnet (``set_sandbox_mode``,
+            ``testnet.binancefuture.com``). ccxt refuses private calls on that real host; against the
+            emulator both practice modes work alike.
+        **config: goes to the ccxt constructor (``timeout``, ``enableRateLimit``, ``options``...).
+            Swap markets are the default type, since that is what the emulator lists.
     """
-    creds = credentials or load_venue(venue).default_credentials
+    name = VENUE_ALIASES.get(venue, venue)
+    descriptor = load_venue(name)
+    ccxt_id = getattr(descriptor, "ccxt_id", name)
+    creds = credentials or descriptor.default_credentials
     options = {"defaultType": "swap", **config.pop("options", {})}
     params: dict[str, Any] = {
         "apiKey": creds.api_key,
@@ -37,7 +78,14 @@ def ccxt_client(
     }
     if creds.passphrase is not None:
         params["password"] = creds.passphrase.reveal()
-    exchange = guard_secrets(getattr(ccxt, venue)(params))  # keys stay out of ccxt's logs and prints
-    if demo:
+    exchange = guard_secrets(getattr(ccxt, ccxt_id)(params))  # keys stay out of ccxt's logs and prints
+    if ccxt_id == "binanceusdm":
+        if demo and sandbox:
+            raise ValueError("demo and sandbox are two different practice hosts: choose one")
+        if demo:
+            exchange.enable_demo_trading(True)
+        elif sandbox:
+            exchange.set_sandbox_mode(True)
+    elif demo or sandbox:
         exchange.set_sandbox_mode(True)
-    return point_ccxt(exchange, base_url)
+    return point_urls(exchange, base_url)

@@ -10,7 +10,8 @@ for Python callers, such as an env whose clock drives a standalone ``torchtrade 
 ``POST /_emulator/reset``    ``{"balances": {"USDT": "5000"}, "start": "now", "history_bars": 300,
                              "data": ["BTC/USDT:USDT=file.csv"], "clock": "manual", "speed": 60,
                              "spread_bps": 1, "slippage_bps": 0, "funding_rate": "0.0001",
-                             "default_leverage": 20, "fault_seed": 7}`` (every field optional)
+                             "default_leverage": 20, "fault_seed": 7, "weight_limit": 2400,
+                             "weight_window_ms": 60000}`` (every field optional)
 ``POST /_emulator/advance``  ``{"bars": 1}`` | ``{"ms": 60000}`` | ``{"to": 1670889600000}``; answers
                              ``{"now", "exhausted", "symbols": {id: {"exhausted", "closed_bars"}}}``
 ``GET  /_emulator/ledger``   ``?kind=fill&kind=order&account=main&since=<seq>``
@@ -81,6 +82,8 @@ RESET_FIELDS = frozenset(
         "funding_rate",
         "default_leverage",
         "fault_seed",
+        "weight_limit",
+        "weight_window_ms",
     }
 )
 ADVANCE_FIELDS = frozenset({"bars", "ms", "to"})
@@ -179,7 +182,16 @@ def reset_overrides(body: dict[str, Any], emulator: Emulator) -> dict[str, Any]:
     The types are checked here where the config could not tell a JSON value from a Python one
     (``data`` paths, the engine's Decimals); every range is checked by the config itself.
     """
-    plain_fields = ("balances", "start", "clock", "speed", "history_bars", "fault_seed")
+    plain_fields = (
+        "balances",
+        "start",
+        "clock",
+        "speed",
+        "history_bars",
+        "fault_seed",
+        "weight_limit",
+        "weight_window_ms",
+    )
     out: dict[str, Any] = {k: body[k] for k in plain_fields if k in body}
     if "data" in body:
         data = body["data"]

@@ -4,10 +4,13 @@ Each request goes through the same steps, whatever the venue:
 
 1. the body is read; the engine is brought up to the clock's present (bars that closed since the
    last request are replayed first, so a request always sees the venue as it is *now*);
-2. a fault rule may fire (:mod:`.faults`): answer 429/5xx, reset the connection, or hold the request;
-3. the venue handler runs (auth, parse, engine verb, serialise) under the emulator's lock;
-4. a ``drop_response`` fault resets the connection instead of answering;
-5. the request, its status, any fault and the names of parameters the route ignored are appended to
+2. a venue that meters requests (its wire has ``admit``, e.g. Binance's request weights) admits the
+   request or refuses it (429/418) before anything else; the headers it returns (the weight used)
+   go on every answer of the request, fault answers included;
+3. a fault rule may fire (:mod:`.faults`): answer 429/5xx, reset the connection, or hold the request;
+4. the venue handler runs (auth, parse, engine verb, serialise) under the emulator's lock;
+5. a ``drop_response`` fault resets the connection instead of answering;
+6. the request, its status, any fault and the names of parameters the route ignored are appended to
    the ledger (never a credential, never a parameter's value).
 
 A handler that raises anything unexpected yields the venue's generic error with HTTP 500 and a
@@ -95,11 +98,17 @@ class CallContext:
 
 
 Handler = Callable[[CallContext], Response]
+#: A route's request weight: a constant, or computed from the request (Binance: by ``limit``).
+Weight = int | Callable[[Request], int]
 
 
 @dataclass(frozen=True, slots=True)
 class RouteSpec:
-    """One venue endpoint. ``name`` is what fault rules and the request log call it."""
+    """One venue endpoint. ``name`` is what fault rules and the request log call it.
+
+    ``weight`` is what the request costs a venue that meters requests (see :class:`Admission`);
+    venues without weights ignore it.
+    """
 
     name: str
     method: str
@@ -107,6 +116,16 @@ class RouteSpec:
     handler: Handler
     places_order: bool = False
     reads_position: bool = False
+    weight: Weight = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A metering venue's decision on one request: ``refusal`` (answered instead, nothing executed)
+    or None, and ``headers`` to put on the answer (e.g. ``X-MBX-USED-WEIGHT-1M``)."""
+
+    refusal: Response | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class VenueWire(Protocol):
@@ -122,6 +141,9 @@ class VenueWire(Protocol):
     def internal_error(self, now_ms: int) -> Response: ...
 
     def not_found(self, path: str, now_ms: int) -> Response: ...
+
+    # Optional (looked up with getattr): a venue that meters requests admits each one first.
+    # def admit(self, emulator: Emulator, spec: RouteSpec, request: Request) -> Admission: ...
 
 
 async def abort_connection(request: Request) -> None:
@@ -155,56 +177,74 @@ async def _hold(request: Request, delay_s: float) -> None:
 
 
 def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
+    admit: Callable[[Emulator, RouteSpec, Request], Admission] | None = getattr(wire, "admit", None)
+
     async def endpoint(request: Request) -> Response:
         body = await request.body()
         path = request.url.path
-        fault = emulator.faults.draw(
-            spec.name, path, places_order=spec.places_order, reads_position=spec.reads_position
-        )
-        if fault is not None:
-            emulator.ledger.append(
-                "fault",
-                emulator.clock.now_ms(),
-                venue=wire.name,
-                route=spec.name,
-                path=path,
-                fault=fault.kind,
-                rule_id=fault.id,
-            )
-            if fault.kind is FaultKind.RATE_LIMIT:
-                answer = wire.rate_limited(fault, emulator.clock.now_ms())
-                return _logged(emulator, wire, spec, request, answer, None, fault)
-            if fault.kind is FaultKind.SERVER_ERROR:
-                return _logged(emulator, wire, spec, request, wire.server_error(fault), None, fault)
-            if fault.kind is FaultKind.CONNECTION_RESET:
-                _log_request(emulator, wire, spec, request, 0, None, fault)
-                await abort_connection(request)
-                return Response(status_code=204)  # never sent: the connection is gone
-        held = fault is not None and fault.kind is FaultKind.TIMEOUT
-        if held:
-            emulator.held_requests += 1
-            await _hold(request, fault.delay_s)  # type: ignore[union-attr]
-        ctx = CallContext(request=request, body=body, emulator=emulator, fault=fault)
-        try:
-            with emulator.lock:
-                emulator.sync()
-                response = spec.handler(ctx)
-        except Exception:
-            logger.exception("unexpected error in %s %s", wire.name, spec.name)
-            emulator.ledger.append(
-                "internal_error", emulator.clock.now_ms(), venue=wire.name, route=spec.name, path=path
-            )
-            response = wire.internal_error(emulator.clock.now_ms())
-        finally:
-            if held:
-                emulator.held_requests -= 1
-        if fault is not None and fault.kind is FaultKind.DROP_RESPONSE:
-            _log_request(emulator, wire, spec, request, 0, ctx.account, fault, ctx.ignored)
-            await abort_connection(request)
-            return response
-        return _logged(emulator, wire, spec, request, response, ctx.account, fault, ctx.ignored)
+        headers: dict[str, str] = {}
+        if admit is not None:
+            admission = admit(emulator, spec, request)
+            headers = admission.headers
+            if admission.refusal is not None:
+                return _logged(emulator, wire, spec, request, admission.refusal, None, None)
+        response = await _serve(emulator, wire, spec, request, body, path)
+        if headers:
+            response.headers.update(headers)
+        return response
 
     return Route(spec.path, endpoint, methods=[spec.method], name=f"{wire.name}.{spec.name}")
+
+
+async def _serve(
+    emulator: Emulator, wire: VenueWire, spec: RouteSpec, request: Request, body: bytes, path: str
+) -> Response:
+    """Steps 3-6 of the module docstring: faults, the handler under the lock, the ledger."""
+    fault = emulator.faults.draw(
+        spec.name, path, places_order=spec.places_order, reads_position=spec.reads_position
+    )
+    if fault is not None:
+        emulator.ledger.append(
+            "fault",
+            emulator.clock.now_ms(),
+            venue=wire.name,
+            route=spec.name,
+            path=path,
+            fault=fault.kind,
+            rule_id=fault.id,
+        )
+        if fault.kind is FaultKind.RATE_LIMIT:
+            answer = wire.rate_limited(fault, emulator.clock.now_ms())
+            return _logged(emulator, wire, spec, request, answer, None, fault)
+        if fault.kind is FaultKind.SERVER_ERROR:
+            return _logged(emulator, wire, spec, request, wire.server_error(fault), None, fault)
+        if fault.kind is FaultKind.CONNECTION_RESET:
+            _log_request(emulator, wire, spec, request, 0, None, fault)
+            await abort_connection(request)
+            return Response(status_code=204)  # never sent: the connection is gone
+    held = fault is not None and fault.kind is FaultKind.TIMEOUT
+    if held:
+        emulator.held_requests += 1
+        await _hold(request, fault.delay_s)  # type: ignore[union-attr]
+    ctx = CallContext(request=request, body=body, emulator=emulator, fault=fault)
+    try:
+        with emulator.lock:
+            emulator.sync()
+            response = spec.handler(ctx)
+    except Exception:
+        logger.exception("unexpected error in %s %s", wire.name, spec.name)
+        emulator.ledger.append(
+            "internal_error", emulator.clock.now_ms(), venue=wire.name, route=spec.name, path=path
+        )
+        response = wire.internal_error(emulator.clock.now_ms())
+    finally:
+        if held:
+            emulator.held_requests -= 1
+    if fault is not None and fault.kind is FaultKind.DROP_RESPONSE:
+        _log_request(emulator, wire, spec, request, 0, ctx.account, fault, ctx.ignored)
+        await abort_connection(request)
+        return response
+    return _logged(emulator, wire, spec, request, response, ctx.account, fault, ctx.ignored)
 
 
 def _logged(

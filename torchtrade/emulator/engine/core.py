@@ -97,6 +97,10 @@ class EngineConfig:
         default_leverage: leverage of a symbol before set-leverage is called.
         default_margin_mode: margin mode of a symbol before set-margin-mode is called.
         default_position_mode: position mode of a new account.
+        client_oid_reuse: False (Bitget): a client order id is refused once any order carried it.
+            True (Binance: "a unique id among open orders"): it is refused only while the order
+            that carries it is open (a resting order, a live trigger); a lookup by client id finds
+            the newest order that carried it.
     """
 
     price_model: PriceModel = dataclasses.field(default_factory=PriceModel)
@@ -105,6 +109,7 @@ class EngineConfig:
     default_leverage: int = 20
     default_margin_mode: MarginMode = MarginMode.CROSSED
     default_position_mode: PositionMode = PositionMode.ONE_WAY
+    client_oid_reuse: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,18 +635,38 @@ class Engine:
         last = self._last[inst.symbol]
 
         if req.kind is TriggerKind.PLAN:
-            if req.side is None or req.qty is None:
-                raise OrderRejected(Reason.INVALID_PARAM, "a plan order needs a side and a quantity")
-            self._check_position_mode(acct, req.pos_side, req.reduce_only)
-            if req.qty < inst.min_qty:
+            if req.side is None:
+                raise OrderRejected(Reason.INVALID_PARAM, "a plan order needs a side")
+            if req.close_all and req.qty is not None:
+                raise OrderRejected(Reason.INVALID_PARAM, "a close-position order takes no quantity")
+            if not req.close_all and req.qty is None:
+                raise OrderRejected(Reason.INVALID_PARAM, "a plan order needs a quantity")
+            reduce_only = req.reduce_only or req.close_all
+            if req.close_all and req.pos_side is not None and req.side is req.pos_side.opening_side:
+                raise OrderRejected(
+                    Reason.POSITION_MODE_MISMATCH,
+                    f"a close-position {req.side.value} cannot close a {req.pos_side.value} position",
+                )
+            self._check_position_mode(acct, req.pos_side, reduce_only)
+            if req.qty is not None and req.qty < inst.min_qty:
                 raise OrderRejected(
                     Reason.QTY_BELOW_MIN, f"quantity {req.qty} below the minimum {inst.min_qty}"
                 )
-            # Venues infer the direction from where the trigger sits relative to the market.
-            direction = Direction.RISE if req.trigger_price > last else Direction.FALL
+            if req.direction is None:
+                # Venues infer the direction from where the trigger sits relative to the market.
+                direction = Direction.RISE if req.trigger_price > last else Direction.FALL
+            else:
+                direction = req.direction
+                met = last >= req.trigger_price if direction is Direction.RISE else last <= req.trigger_price
+                if met:
+                    raise OrderRejected(
+                        Reason.TRIGGER_PRICE_INVALID,
+                        f"the trigger condition ({direction.value} to {req.trigger_price}) already holds "
+                        f"at the current price {last}: it would trigger immediately",
+                    )
             side, pos_side, qty = req.side, req.pos_side, req.qty
             margin_mode = self._resolve_margin_mode(acct, inst, settings, req.margin_mode)
-            open_side = None if req.reduce_only else (pos_side or PositionSide.of(side))
+            open_side = None if reduce_only else (pos_side or PositionSide.of(side))
             self._check_presets(
                 inst,
                 open_side,
@@ -695,7 +720,7 @@ class Engine:
             qty=qty,
             execute_price=req.execute_price,
             pos_side=pos_side,
-            reduce_only=req.reduce_only or req.kind.closes_position,
+            reduce_only=req.reduce_only or req.close_all or req.kind.closes_position,
             margin_mode=margin_mode,
             created_ms=self._now,
             updated_ms=self._now,
@@ -703,6 +728,7 @@ class Engine:
             stop_loss=req.stop_loss,
             meta=dict(req.meta or {}),
             hedge=acct.position_mode is PositionMode.HEDGE,
+            close_all=req.close_all and req.kind is TriggerKind.PLAN,
         )
         self._register_trigger(acct, trig)
         self._touch(acct, inst.symbol)
@@ -908,8 +934,13 @@ class Engine:
         return inst
 
     def _check_client_oid(self, acct: Account, client_oid: str | None) -> None:
-        if client_oid and client_oid in acct.client_oids:
-            raise OrderRejected(Reason.DUPLICATE_CLIENT_OID, f"duplicate client order id {client_oid!r}")
+        if not client_oid or client_oid not in acct.client_oids:
+            return
+        if self.config.client_oid_reuse:
+            holder = acct.client_oids[client_oid]
+            if holder not in acct.working and holder not in acct.live:
+                return  # the order that carried it is closed: the id is free again
+        raise OrderRejected(Reason.DUPLICATE_CLIENT_OID, f"duplicate client order id {client_oid!r}")
 
     @staticmethod
     def _check_position_mode(acct: Account, pos_side: PositionSide | None, reduce_only: bool) -> None:
@@ -1095,6 +1126,7 @@ class Engine:
             source=order.source,
             t_ms=self._now,
         )
+        acct.bills[-1].fill_id = fill.id  # the bill booked just above, for this fill
         acct.fills.append(fill)
         self.ledger.append(
             "fill",
@@ -1508,6 +1540,25 @@ class Engine:
                 pos_side=trig.pos_side if hedge else None,
                 reduce_only=True,
                 source=source,
+            )
+        elif trig.close_all:
+            # Closes what the position in its direction holds now, whatever it held at placement.
+            target = trig.pos_side if trig.hedge else PositionSide.of(trig.side.opposite)
+            pos = acct.positions.get((trig.symbol, target))  # type: ignore[arg-type]
+            if pos is None or not pos.is_open:
+                acct.live.pop(trig.id, None)
+                trig.status = TriggerStatus.FAILED
+                trig.fail_reason = "no position to close"
+                self._log_trigger("trigger_failed", trig, reason=Reason.NO_POSITION, message=trig.fail_reason)
+                return
+            req = OrderRequest(
+                symbol=trig.symbol,
+                side=trig.side,
+                type=OrderType.MARKET,
+                qty=pos.qty,
+                pos_side=trig.pos_side if trig.hedge else None,
+                reduce_only=True,
+                source=OrderSource.PLAN,
             )
         else:
             req = OrderRequest(

@@ -97,6 +97,7 @@ class TriggerOrder:
     fail_reason: str | None = None
     parent_order_id: str | None = None  # the order whose preset TP/SL created it
     hedge: bool = False  # placed while the account was in hedge mode
+    close_all: bool = False  # PLAN: closes the whole position in its direction when it fires
     meta: dict[str, str] = field(default_factory=dict)  # venue labels, never read by the engine
 
 
@@ -139,6 +140,7 @@ class Bill:
     t_ms: int
     symbol: str = ""
     pos_side: PositionSide | None = None
+    fill_id: str = ""  # the fill whose PnL and fee this bill books ("" for deposits and funding)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -173,6 +173,18 @@ class TriggerRequest:
     market if ``execute_price`` is None else limit at ``execute_price``. For position kinds, ``side``
     is the side of the *position* being protected is given by ``pos_side``; ``qty`` is required for
     the PARTIAL kinds and ignored for the POS kinds (which always close the whole position).
+
+    Attributes:
+        direction: ``PLAN`` only: which way the price must cross ``trigger_price``. None: inferred
+            from where the trigger sits relative to the market (above: a rise). Given: the venue
+            derived it from the order type (a stop sell fires on a fall), and a trigger whose
+            condition already holds at placement is refused (``TRIGGER_PRICE_INVALID``: it would
+            fire at once).
+        close_all: ``PLAN`` only, without ``qty``: when it fires, a reduce-only market order closes
+            whatever the position in its direction holds *at that moment* (a "close position"
+            conditional order). It is independent of any position: it stays live when the position
+            closes or was never opened, and one that fires while there is nothing to close fails
+            without trading.
     """
 
     symbol: str
@@ -188,3 +200,5 @@ class TriggerRequest:
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
     meta: Mapping[str, str] | None = None
+    direction: Direction | None = None
+    close_all: bool = False

@@ -80,7 +80,7 @@ class Venue(Protocol):
     def routes(self, emulator: Emulator) -> list[RouteSpec]: ...
 
 
-VENUES = ("bitget",)
+VENUES = ("bitget", "binance")
 
 
 def load_venue(name: str) -> Venue:

@@ -1,0 +1,104 @@
+"""The Binance USD-M futures venue (``fapi``), as ``ccxt.binanceusdm`` uses it.
+
+One venue per emulator process (``torchtrade emulator serve --venue binance``). Default credentials
+(printed by ``serve``): API key ``emulator-key``, secret ``emulator-secret`` (Binance keys have no
+passphrase). Both of Binance's futures practice hosts that ccxt knows reach it the same way once
+ccxt's URLs point at the emulator: demo trading (``enable_demo_trading(True)``, ``demo-fapi``) and
+the old testnet (``set_sandbox_mode(True)``, ``testnet.binancefuture.com``; ccxt refuses its private
+calls against the real testnet host, not against the emulator). See
+``torchtrade.emulator.clients.ccxt_client``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...engine import EngineConfig, Instrument
+from ...faults import FaultRule
+from ...http import Admission, JSONResponse, RouteSpec
+from ..base import Credentials
+from ..common.pages import gateway_error
+from . import errors, limits, wire
+from .instruments import spec_for
+from .routes import BinanceRoutes
+
+if TYPE_CHECKING:
+    from ...runtime import Emulator
+
+_UNIFIED = re.compile(r"^([A-Z0-9]+)/([A-Z0-9]+):([A-Z0-9]+)$")
+_ID = re.compile(r"^([A-Z0-9]+?)(USDT|USDC)$")
+
+DEFAULT_CREDENTIALS = Credentials(api_key="emulator-key", api_secret="emulator-secret")
+
+
+def _error(err: errors.BinanceError) -> Response:
+    return JSONResponse(wire.error_body(err.code, err.msg), status_code=err.status)
+
+
+class BinanceWire:
+    name = "binance"
+
+    def rate_limited(self, rule: FaultRule, now_ms: int) -> Response:
+        response = _error(errors.too_many_requests("127.0.0.1", limits.WEIGHT_LIMIT_DEFAULT))
+        response.headers["Retry-After"] = f"{max(1, round(rule.retry_after_s))}"
+        return response
+
+    def server_error(self, rule: FaultRule) -> Response:
+        return gateway_error(rule.status)
+
+    def internal_error(self, now_ms: int) -> Response:
+        return _error(errors.INTERNAL)
+
+    def not_found(self, path: str, now_ms: int) -> Response:
+        return _error(errors.unknown_path(path, "GET"))
+
+    def admit(self, emulator: Emulator, spec: RouteSpec, request: Request) -> Admission:
+        return limits.admit(emulator, spec, request)
+
+
+class BinanceVenue:
+    name = "binance"
+    ccxt_id = "binanceusdm"
+    default_symbol = "BTC/USDT:USDT"
+    default_credentials = DEFAULT_CREDENTIALS
+    wire = BinanceWire()
+
+    def parse_symbol(self, symbol: str) -> tuple[str, str, str, str]:
+        text = symbol.strip().upper()
+        m = _UNIFIED.match(text)
+        if m:
+            base, quote, settle = m.groups()
+        else:
+            m = _ID.match(text)
+            if not m:
+                raise ValueError(
+                    f"symbol {symbol!r}: expected a USD-M perpetual such as BTC/USDT:USDT or BTCUSDT"
+                )
+            base, quote = m.groups()
+            settle = quote
+        if quote not in ("USDT", "USDC") or settle != quote:
+            raise ValueError(
+                f"symbol {symbol!r}: the Binance emulator lists USD-M (USDT/USDC) perpetuals only"
+            )
+        return f"{base}{quote}", base, quote, settle
+
+    def instrument(self, market_id: str, base: str, quote: str, settle: str, price: Decimal) -> Instrument:
+        return spec_for(market_id, price).build(market_id, base, quote, settle)
+
+    def adapt_engine(self, config: EngineConfig) -> EngineConfig:
+        # Binance: "newClientOrderId: a unique id among open orders".
+        return dataclasses.replace(config, client_oid_reuse=True)
+
+    def routes(self, emulator: Emulator) -> list[RouteSpec]:
+        return BinanceRoutes(emulator).specs()
+
+
+VENUE = BinanceVenue()
+
+__all__ = ["DEFAULT_CREDENTIALS", "VENUE", "BinanceVenue", "BinanceWire", "wire"]
