@@ -1,6 +1,6 @@
 """The ``torchtrade`` command line.
 
-torchtrade emulator serve [--venue bitget] [--data [SYMBOL=]FILE ...] [--clock realtime|manual]
+torchtrade emulator serve [--venue bitget|binance] [--data [SYMBOL=]FILE ...] [--clock realtime|manual]
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
                           --passphrase P]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
@@ -38,6 +38,8 @@ def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool
     if args.venue not in VENUES:
         raise CliError(f"unknown venue {args.venue!r}; the emulator speaks: {', '.join(VENUES)}")
     venue = load_venue(args.venue)
+    if args.passphrase is not None and venue.default_credentials.passphrase is None:
+        raise CliError(f"--passphrase: {args.venue} API keys have no passphrase")
     given = [args.api_key, args.api_secret, args.passphrase]
     if any(given):
         if not (args.api_key and args.api_secret):
@@ -87,12 +89,18 @@ def _serve(args: argparse.Namespace) -> int:
     if creds.passphrase is not None:
         print(f"  passphrase: {'(the one you gave)' if user_secret else creds.passphrase.reveal()}")
     print(f"  control:    {url}/_emulator/status")
+    ccxt_id = getattr(venue_of(config), "ccxt_id", config.venue)
     print(
-        "  point ccxt at it: torchtrade.emulator.clients.ccxt_client(url), or set each exchange.urls['api']"
+        f"  point ccxt at it: torchtrade.emulator.clients.ccxt_client(url, {ccxt_id!r}), or set the scheme "
+        "and host of each exchange.urls['api'] (keep their paths)"
     )
     sys.stdout.flush()
     serve_forever(emulator, sock, log_level=args.log_level)
     return 0
+
+
+def venue_of(config: EmulatorConfig) -> object:
+    return load_venue(config.venue)
 
 
 def _tour(args: argparse.Namespace) -> int:
@@ -166,7 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     serve = emu.add_parser("serve", help="serve an emulated venue over HTTP")
-    serve.add_argument("--venue", default="bitget", help="venue to emulate (default bitget)")
+    serve.add_argument(
+        "--venue",
+        default="bitget",
+        help=f"venue to emulate, one per process: {' or '.join(VENUES)} (default bitget)",
+    )
     serve.add_argument(
         "--data",
         action="append",
@@ -202,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-secret", default=None, help="its secret (default emulator-secret; never printed)"
     )
-    serve.add_argument("--passphrase", default=None, help="its passphrase (default emulator-passphrase)")
+    serve.add_argument(
+        "--passphrase", default=None, help="its passphrase (Bitget only; default emulator-passphrase)"
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)
 

@@ -5,6 +5,11 @@
   uses that already running emulator instead (``torchtrade emulator serve ...``).
 * ``emulator``: the same server, reset to a clean state (fresh accounts, ledger and faults) before the
   test: every test starts from the same venue.
+* ``binance_emulator_server`` / ``binance_emulator``: the same pair for the Binance USD-M futures wire
+  (a second in-process server; ``TORCHTRADE_BINANCE_EMULATOR_URL`` points them at a running
+  ``torchtrade emulator serve --venue binance``). Clients: ``ccxt_client(url, "binanceusdm")``.
+* ``binance_exchange``: a plain ``ccxt.binanceusdm`` (demo trading, ccxt's own throttle off) on a
+  freshly reset ``binance_emulator``, markets loaded.
 
 Example::
 
@@ -18,14 +23,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from .clients import ccxt_client
 from .control import ControlClient
 from .runtime import Emulator
 from .server import EmulatorServer
 
 URL_ENV = "TORCHTRADE_EMULATOR_URL"
+BINANCE_URL_ENV = "TORCHTRADE_BINANCE_EMULATOR_URL"
 
 
 @dataclass
@@ -37,19 +45,43 @@ class RemoteEmulator:
     emulator: Emulator | None = None
 
 
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[EmulatorServer | RemoteEmulator]:
-    url = os.environ.get(URL_ENV)
+def _serve(url_env: str, venue: str) -> Iterator[EmulatorServer | RemoteEmulator]:
+    url = os.environ.get(url_env)
     if url:
         client = ControlClient(url)
         yield RemoteEmulator(url=url.rstrip("/"), control=client)
         client.close()
         return
-    with EmulatorServer(clock="manual") as server:
+    with EmulatorServer(venue=venue, clock="manual") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer | RemoteEmulator]:
+    yield from _serve(URL_ENV, "bitget")
 
 
 @pytest.fixture
 def emulator(emulator_server: EmulatorServer | RemoteEmulator) -> EmulatorServer | RemoteEmulator:
     emulator_server.control.reset()
     return emulator_server
+
+
+@pytest.fixture(scope="session")
+def binance_emulator_server() -> Iterator[EmulatorServer | RemoteEmulator]:
+    yield from _serve(BINANCE_URL_ENV, "binance")
+
+
+@pytest.fixture
+def binance_emulator(
+    binance_emulator_server: EmulatorServer | RemoteEmulator,
+) -> EmulatorServer | RemoteEmulator:
+    binance_emulator_server.control.reset()
+    return binance_emulator_server
+
+
+@pytest.fixture
+def binance_exchange(binance_emulator: EmulatorServer | RemoteEmulator) -> Any:
+    ex = ccxt_client(binance_emulator.url, "binanceusdm", demo=True, enableRateLimit=False, timeout=5000)
+    ex.load_markets()
+    return ex
