@@ -6,7 +6,8 @@ and that the only parameters the emulator ignored are the ones Bitget does not d
 route (the ledger lists ignored names per request).
 
 Not served, hence not here: ``edit_order`` (``modify-order``), trailing (``track_plan``) orders,
-spot/margin/UTA-only methods, deposits and transfers.
+``add_margin``/``reduce_margin`` (``set-margin``), long/short ratios, spot/margin/UTA-only methods,
+deposits and transfers.
 """
 
 from __future__ import annotations
@@ -97,6 +98,37 @@ def test_account_and_settings(exchange, emulator, start):
     assert failed_requests(emulator, start) == []
     # Bitget documents neither field on these routes: ccxt sends them and the venue ignores them.
     assert ignored_by_route(emulator, start) == {"set_leverage": {"marginMode"}, "bills": {"marginCoin"}}
+
+
+def test_what_bots_read_beyond_orders(exchange, emulator, start):
+    """Position tiers, public trades, open interest, mark price, closed positions, intervals."""
+    now = exchange.fetch_time()
+    exchange.fetch_market_leverage_tiers(BTC)
+    exchange.fetch_market_leverage_tiers(BTC, {"marginMode": "cross"})
+    exchange.fetch_trades(BTC)
+    exchange.fetch_trades(BTC, now - 600_000, 50, {"until": now})
+    exchange.fetch_trades(BTC, limit=5000)  # ccxt caps it at 1000
+    exchange.fetch_trades(BTC, now - 600_000, params={"paginate": True, "paginationCalls": 2})
+    exchange.fetch_trades(BTC, limit=20, params={"method": "publicMixGetV2MixMarketFills"})
+    exchange.fetch_open_interest(BTC)
+    exchange.fetch_mark_price(BTC)
+    exchange.fetch_funding_intervals()
+    exchange.fetch_funding_intervals([BTC, "ETH/USDT:USDT"])
+    for price in ("mark", "index"):
+        exchange.fetch_ohlcv(BTC, "1m", now - 3_600_000, 10, {"price": price, "useHistoryEndpoint": True})
+    exchange.create_order(BTC, "market", "buy", 0.01)
+    exchange.close_position(BTC)
+    exchange.fetch_positions_history()
+    exchange.fetch_positions_history([BTC], now - 86_400_000, 10, {"until": now + 60_000})
+    exchange.fetch_my_trades(BTC, now - 86_400_000, params={"paginate": True})
+    exchange.fetch_ledger("USDT", now - 86_400_000, params={"paginate": True})
+    exchange.fetch_canceled_and_closed_orders(BTC, now - 86_400_000, params={"paginate": True})
+    assert failed_requests(emulator, start) == []
+    # ccxt reads useHistoryEndpoint and still forwards it: the venue ignores it.
+    assert ignored_by_route(emulator, start) == {
+        "history_mark_candles": {"useHistoryEndpoint"},
+        "history_index_candles": {"useHistoryEndpoint"},
+    }
 
 
 def test_create_order_params(exchange, emulator, start):

@@ -17,6 +17,7 @@ from ...engine import (
 )
 from ...http import CallContext
 from . import errors, wire
+from .closed_positions import closed_positions
 from .common import RoutesBase, endpoint
 
 # The businessType of the fee-rate query; "contract" is an alias of "mix" in Bitget's docs.
@@ -132,6 +133,26 @@ class AccountRoutes(RoutesBase):
         self._check_margin_coin(p, inst)
         acct = self._account(ctx)
         return self._positions(ctx, (acct.id, "single", inst.symbol), self._position_rows(acct, inst.symbol))
+
+    @endpoint("history_positions", "GET", "/api/v2/mix/position/history-position")
+    def history_positions(self, ctx: CallContext) -> Response:
+        """Closed positions (``fetch_positions_history``), newest first, 20 a page by default.
+
+        Derived from the account's fills and bills (see :mod:`.closed_positions`). ``startTime`` and
+        ``endTime`` bound the opening time (what ccxt filters ``since`` on), ``idLessThan`` pages back
+        by position id; ``productType`` defaults to USDT-FUTURES, as on Bitget.
+        """
+        p = self._query(ctx, {"symbol", "productType", "idLessThan", "startTime", "endTime", "limit"})
+        product_type = self._product_type(p, required=False) or wire.SERVED_PRODUCT_TYPE
+        inst = self._instrument(p, product_type, required=False)
+        acct = self._account(ctx)
+        eng = self.emu.engine
+        records = [r for r in closed_positions(acct) if inst is None or r.symbol == inst.symbol]
+        page = self._page(records, p, key=lambda r: r.opened_ms, id_of=lambda r: r.id, default=20)
+        if product_type != wire.SERVED_PRODUCT_TYPE:
+            page = []
+        rows = [wire.history_position_row(r, eng.instruments[r.symbol]) for r in page]
+        return self._ok({"list": rows, "endId": rows[-1]["positionId"] if rows else None})
 
     @endpoint("set_leverage", "POST", "/api/v2/mix/account/set-leverage")
     def set_leverage(self, ctx: CallContext) -> Response:

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 Handler = Callable[["RoutesBase", CallContext], Response]
 
 PAGE_MAX = 100
+# The largest ``limit`` a paged private list accepts. ccxt's cursor pagination asks for 1000 rows a
+# page (its default ``maxEntriesPerRequest``) on routes whose page holds 100: Bitget serves such a
+# limit as its page maximum. Beyond LIMIT_MAX the emulator answers 40020 (Parameter limit error).
+LIMIT_MAX = 1000
 # Bitget's client order ids: letters, digits and - + _ #, shorter than 50 characters (its error 40305:
 # "Client_oid length is not greater than 50, and cannot be Martian characters").
 CLIENT_OID = re.compile(r"[0-9a-zA-Z\-+_#]{1,49}")
@@ -186,13 +190,17 @@ class RoutesBase:
 
     @staticmethod
     def _page(
-        rows: list[Any], p: Params, key: Callable[[Any], int], id_of: Callable[[Any], str]
+        rows: list[Any],
+        p: Params,
+        key: Callable[[Any], int],
+        id_of: Callable[[Any], str],
+        default: int = PAGE_MAX,
     ) -> list[Any]:
         """Newest first; ``startTime``/``endTime`` filter on ``key``, ``idLessThan`` pages back, ``limit``."""
         start = p.int("startTime", lo=0)
         end = p.int("endTime", lo=0)
         before = p.int("idLessThan", lo=0)
-        limit = p.int("limit", default=PAGE_MAX, lo=1, hi=PAGE_MAX)
+        limit = min(p.int("limit", default=default, lo=1, hi=LIMIT_MAX) or default, PAGE_MAX)
         out = []
         for row in sorted(rows, key=lambda r: (key(r), int(id_of(r))), reverse=True):
             if start is not None and key(row) < start:

@@ -12,6 +12,7 @@ from ...engine import (
     Instrument,
 )
 from ...http import CallContext
+from ..common.market import open_interest
 from . import errors, wire
 from .common import RoutesBase, endpoint
 
@@ -153,6 +154,16 @@ class MarketRoutes(RoutesBase):
     def history_candles(self, ctx: CallContext) -> Response:
         return self._candles(ctx, "history-candles")
 
+    # ccxt asks these for mark or index candles older than the recent endpoint holds (freqtrade does,
+    # for funding fees). The emulator's mark and index prices are its last price: the same candles.
+    @endpoint("history_mark_candles", "GET", "/api/v2/mix/market/history-mark-candles", private=False)
+    def history_mark_candles(self, ctx: CallContext) -> Response:
+        return self._candles(ctx, "history-candles")
+
+    @endpoint("history_index_candles", "GET", "/api/v2/mix/market/history-index-candles", private=False)
+    def history_index_candles(self, ctx: CallContext) -> Response:
+        return self._candles(ctx, "history-candles")
+
     def _ticker_row(self, inst: Instrument) -> dict[str, Any]:
         eng = self.emu.engine
         now = eng.now_ms
@@ -186,7 +197,7 @@ class MarketRoutes(RoutesBase):
             "changeUtc24h": wire.fmt((last - open_utc) / open_utc, 5),
             "indexPrice": wire.fmt(last),
             "fundingRate": wire.fmt(eng.funding_rate(inst.symbol)),
-            "holdingAmount": "0",
+            "holdingAmount": wire.fmt(open_interest(self.emu, inst.symbol)),
             "deliveryStartTime": None,
             "deliveryTime": None,
             "deliveryStatus": "",
@@ -242,19 +253,26 @@ class MarketRoutes(RoutesBase):
 
     @endpoint("funding_rate", "GET", "/api/v2/mix/market/current-fund-rate", private=False)
     def funding_rate(self, ctx: CallContext) -> Response:
+        """The current funding rate of one market, or of every market without ``symbol``
+        (``fetch_funding_rate``, and ``fetch_funding_intervals``, which names none)."""
         p = self._query(ctx, {"symbol", "productType"})
-        inst = self._market(p)
+        product_type = self._product_type(p)
+        inst = self._instrument(p, product_type, required=False)
+        if product_type != wire.SERVED_PRODUCT_TYPE:
+            return self._ok([])
         eng = self.emu.engine
+        markets = [inst] if inst is not None else list(eng.instruments.values())
         return self._ok(
             [
                 {
-                    "symbol": inst.symbol,
-                    "fundingRate": wire.fmt(eng.funding_rate(inst.symbol)),
-                    "fundingRateInterval": str(inst.funding_interval_h),
-                    "nextUpdate": str(eng.next_funding_ms(inst.symbol)),
+                    "symbol": i.symbol,
+                    "fundingRate": wire.fmt(eng.funding_rate(i.symbol)),
+                    "fundingRateInterval": str(i.funding_interval_h),
+                    "nextUpdate": str(eng.next_funding_ms(i.symbol)),
                     "minFundingRate": "-0.003",
                     "maxFundingRate": "0.003",
                 }
+                for i in markets
             ]
         )
 

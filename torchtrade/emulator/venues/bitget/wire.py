@@ -30,6 +30,8 @@ from ...engine import (
     TriggerOrder,
     TriggerStatus,
 )
+from ..common.market import PublicTrade
+from .closed_positions import ClosedPosition
 
 PRODUCT_TYPES = {
     pt.lower(): pt
@@ -191,6 +193,36 @@ def coin_row(coin: str, coin_id: int) -> dict[str, Any]:
     }
 
 
+def leverage_tier_row(inst: Instrument, end_unit: Decimal) -> dict[str, Any]:
+    """A position tier (``GET /api/v2/mix/market/query-position-lever``): notional bounds in USDT."""
+    return {
+        "symbol": inst.symbol,
+        "level": "1",
+        "startUnit": "0",
+        "endUnit": fmt(end_unit, 0),
+        "leverage": str(inst.max_leverage),
+        "keepMarginRate": fmt(inst.mmr),
+    }
+
+
+def public_trade_row(symbol: str, trade: PublicTrade) -> dict[str, Any]:
+    """A public fill (``GET /api/v2/mix/market/fills`` and ``fills-history``); side is the taker's."""
+    return {
+        "tradeId": str(trade.id),
+        "price": fmt(trade.price),
+        "size": fmt(trade.qty),
+        "side": "sell" if trade.buyer_maker else "buy",
+        "ts": str(trade.t_ms),
+        "symbol": symbol,
+    }
+
+
+def symbol_price_row(inst: Instrument, price: Decimal, now_ms: int) -> dict[str, Any]:
+    """``GET /api/v2/mix/market/symbol-price``. The emulator's mark and index are its last price."""
+    text = fmt(price)
+    return {"symbol": inst.symbol, "price": text, "indexPrice": text, "markPrice": text, "ts": str(now_ms)}
+
+
 # ----------------------------------------------------------------------------- orders
 
 
@@ -277,6 +309,15 @@ def plan_row(
     )
     size = trig.qty if trig.qty is not None else position_qty
     kind = "market" if trig.execute_price is None else "limit"
+    # A TP/SL order's own trigger is its take-profit or stop-loss price: ccxt reads it from these
+    # fields (its unified stopLossPrice / takeProfitPrice), and freqtrade, which checks its stop-loss
+    # on Bitget futures through stopLossPrice, relies on it. A plan order's are its attached TP/SL.
+    take_profit, stop_loss = trig.take_profit, trig.stop_loss
+    if trig.kind is not TriggerKind.PLAN:
+        if trig.kind.is_loss:
+            stop_loss = trig.trigger_price
+        else:
+            take_profit = trig.trigger_price
     row: dict[str, Any] = {
         "planType": PLAN_TYPES[trig.kind],
         "symbol": trig.symbol,
@@ -302,11 +343,11 @@ def plan_row(
         "cTime": str(trig.created_ms),
         "uTime": str(trig.updated_ms),
         "stopSurplusExecutePrice": "",
-        "stopSurplusTriggerPrice": fmt(trig.take_profit),
-        "stopSurplusTriggerType": "mark_price" if trig.take_profit else "",
+        "stopSurplusTriggerPrice": fmt(take_profit),
+        "stopSurplusTriggerType": "mark_price" if take_profit else "",
         "stopLossExecutePrice": "",
-        "stopLossTriggerPrice": fmt(trig.stop_loss),
-        "stopLossTriggerType": "mark_price" if trig.stop_loss else "",
+        "stopLossTriggerPrice": fmt(stop_loss),
+        "stopLossTriggerType": "mark_price" if stop_loss else "",
     }
     if trig.status is not TriggerStatus.LIVE:
         row["executeOrderId"] = trig.order_id or ""
@@ -389,6 +430,35 @@ def position_row(
         "autoMargin": "off",
         "cTime": str(pos.opened_ms),
         "uTime": str(pos.updated_ms),
+    }
+
+
+def history_position_row(rec: ClosedPosition, inst: Instrument) -> dict[str, Any]:
+    """A closed position (``GET /api/v2/mix/position/history-position``); fees and funding paid < 0.
+
+    ``positionId``, ``posMode`` and ``leverage`` go beyond the sample in ccxt (which reads them when
+    present): the position's id, mode and leverage as the venue's other position rows give them.
+    """
+    places = inst.price_decimals + 4
+    return {
+        "positionId": rec.id,
+        "marginCoin": inst.settle,
+        "symbol": rec.symbol,
+        "holdSide": rec.side.value,
+        "openAvgPrice": fmt(rec.open_avg, places),
+        "closeAvgPrice": fmt(rec.close_avg, places),
+        "marginMode": rec.margin_mode.value,
+        "posMode": "hedge_mode" if rec.hedged else "one_way_mode",
+        "leverage": str(rec.leverage),
+        "openTotalPos": fmt(rec.open_qty),
+        "closeTotalPos": fmt(rec.close_qty),
+        "pnl": fmt(rec.pnl),
+        "netProfit": fmt(rec.net_profit),
+        "totalFunding": fmt(-rec.funding),
+        "openFee": fmt(-rec.open_fee),
+        "closeFee": fmt(-rec.close_fee),
+        "ctime": str(rec.opened_ms),
+        "utime": str(rec.closed_ms),
     }
 
 
