@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import ccxt
 
 from .secrets import REDACTOR, install, redacted_print
@@ -22,17 +24,26 @@ _SECRET_FIELDS = ("secret", "password", "privateKey", "twofa", "token")
 
 
 def point_ccxt(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
-    """Send every API group of a ccxt exchange to ``base_url`` (e.g. ``http://127.0.0.1:8765``).
+    """Send every API group of a ccxt exchange to ``base_url``'s scheme and host, keeping each URL's path.
 
-    Only the addresses change: signing, parsing and error mapping stay exactly as ccxt ships them.
+    Bitget's URLs are bare hosts (``https://api.bitget.com``); Binance's carry the API's version
+    prefix (``https://demo-fapi.binance.com/fapi/v1``), which the emulator serves as such. ``base_url``
+    may carry a path prefix of its own (a proxy). Only the addresses change: signing, parsing and
+    error mapping stay exactly as ccxt ships them.
     """
-    base = base_url.rstrip("/")
+    base = urllib.parse.urlsplit(base_url.rstrip("/"))
+
+    def rebase(url: str) -> str:
+        path = urllib.parse.urlsplit(url).path
+        return urllib.parse.urlunsplit((base.scheme, base.netloc, base.path + path, "", ""))
+
     api = exchange.urls["api"]
     if isinstance(api, dict):
-        for key in api:
-            api[key] = base
+        for key, url in api.items():
+            if isinstance(url, str):
+                api[key] = rebase(url)
     else:
-        exchange.urls["api"] = base
+        exchange.urls["api"] = rebase(api)
     return exchange
 
 

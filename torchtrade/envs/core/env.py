@@ -536,8 +536,9 @@ class LiveTradingEnv(EnvBase):
             ),
         )
         self.position = settled.position
-        gone = not self.position.is_open and (self._brackets_live or before.is_open)
-        if gone and not self.trader.attached_brackets:
+        # Only an env with brackets can leave legs behind when its position closes.
+        brackets = self._brackets_live or (before.is_open and isinstance(self.actions, SLTPActions))
+        if brackets and not self.position.is_open and not self.trader.attached_brackets:
             self._cancel_leftover_brackets(info)
         self._read_funding(before, info)
         if settled.note is not None:

@@ -134,6 +134,9 @@ def candle_window(
         ValueError: ``period`` cannot be built from the base bars, or ``limit < 1``.
     """
     if from_start and start_ms is not None:
+        # Before the data begins there is nothing to count: like the venue (whose klines start at a
+        # market's listing), the `limit` candles are counted from the first one that exists.
+        start_ms = max(start_ms, period.floor(series.first_open_ms))
         # The open time of the limit-th period from the first one opening at or after start_ms.
         first = period.floor(start_ms)
         if first < start_ms:

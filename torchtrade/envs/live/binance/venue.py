@@ -22,7 +22,8 @@ BINANCE = VenueProfile(
     no_position_codes=("-2022",),  # "ReduceOnly Order is rejected": nothing left to reduce
     duplicate_order_codes=("-4116",),  # "ClientOrderId is duplicated"
     fill_pnl_field="realizedPnl",
-    ohlcv_page_limit=1500,  # klines answer at most 1,500 candles
+    # Klines answer at most 1,500 candles, but this ccxt caps a request's limit at 1,000.
+    ohlcv_page_limit=1000,
     practice_name="demo trading",
     practice_call="demo_trading",  # ccxt refuses sandbox mode for futures; demo trading is the practice venue
     attached_brackets=False,
