@@ -1,4 +1,4 @@
-"""HTTP requests per env step, by kind of step, read from the emulator's own request log.
+"""HTTP requests per env step, by kind of step and venue, read from the emulator's own request log.
 
     python bench/requests_per_step.py
 
@@ -18,13 +18,33 @@ from pathlib import Path
 from typing import Any
 
 from torchtrade.emulator.server import EmulatorServer
-from torchtrade.envs import EmulatorClock
-from torchtrade.envs.bitget import (
+from torchtrade.envs import (
+    BinanceFuturesSLTPTorchTradingEnv,
+    BinanceFuturesSLTPTradingEnvConfig,
+    BinanceFuturesTorchTradingEnv,
+    BinanceFuturesTradingEnvConfig,
     BitgetFuturesSLTPTorchTradingEnv,
     BitgetFuturesSLTPTradingEnvConfig,
     BitgetFuturesTorchTradingEnv,
     BitgetFuturesTradingEnvConfig,
+    EmulatorClock,
 )
+
+# venue -> (standard env, config, SLTP env, config)
+VENUES: dict[str, tuple[Any, Any, Any, Any]] = {
+    "bitget": (
+        BitgetFuturesTorchTradingEnv,
+        BitgetFuturesTradingEnvConfig,
+        BitgetFuturesSLTPTorchTradingEnv,
+        BitgetFuturesSLTPTradingEnvConfig,
+    ),
+    "binance": (
+        BinanceFuturesTorchTradingEnv,
+        BinanceFuturesTradingEnvConfig,
+        BinanceFuturesSLTPTorchTradingEnv,
+        BinanceFuturesSLTPTradingEnvConfig,
+    ),
+}
 
 RESULTS = Path(__file__).parent / "results"
 SETUPS = {
@@ -45,18 +65,19 @@ def routes(server: EmulatorServer, since: int) -> list[str]:
     return [e["route"] for e in server.emulator.ledger.events("request", since_seq=since)]
 
 
-def measure(server: EmulatorServer, sltp: bool, setup: dict[str, Any]) -> dict[str, Any]:
+def measure(server: EmulatorServer, venue: str, sltp: bool, setup: dict[str, Any]) -> dict[str, Any]:
     server.emulator.reset()
     since = len(server.emulator.ledger)
+    env_cls, cfg_cls, sltp_env_cls, sltp_cfg_cls = VENUES[venue]
     if sltp:
-        env: Any = BitgetFuturesSLTPTorchTradingEnv(
-            BitgetFuturesSLTPTradingEnvConfig(base_url=server.url, quantity_per_trade=0.01, **setup),
+        env: Any = sltp_env_cls(
+            sltp_cfg_cls(base_url=server.url, quantity_per_trade=0.01, **setup),
             clock=EmulatorClock(server.emulator),
         )
         open_action, hold_action, close_action = 1, 0, None
     else:
-        env = BitgetFuturesTorchTradingEnv(
-            BitgetFuturesTradingEnvConfig(base_url=server.url, quantity_per_trade=0.01, **setup),
+        env = env_cls(
+            cfg_cls(base_url=server.url, quantity_per_trade=0.01, **setup),
             clock=EmulatorClock(server.emulator),
         )
         open_action, hold_action, close_action = 2, 1, 0
@@ -94,33 +115,41 @@ def measure(server: EmulatorServer, sltp: bool, setup: dict[str, Any]) -> dict[s
 def main() -> None:
     rows = []
     out: dict[str, Any] = {}
-    with EmulatorServer(clock="manual") as server:
-        for sltp in (False, True):
-            for name, setup in SETUPS.items():
-                label = f"{'SLTP' if sltp else 'standard'}, {name}"
-                result = measure(server, sltp, setup)
-                out[label] = result
-                rows.append(
-                    f"| {label} | {result['hold_max']} | {len(result['open'])} "
-                    f"| {len(result['close']) if result['close'] is not None else '(venue closes)'} "
-                    f"| {result['construction_total']} | {sum(result['reset'].values())} "
-                    f"| {result['steps_per_s']:,.0f} |"
-                )
-    first = next(iter(out.values()))
+    firsts: dict[str, dict[str, Any]] = {}
+    for venue in VENUES:
+        with EmulatorServer(venue=venue, clock="manual") as server:
+            for sltp in (False, True):
+                for name, setup in SETUPS.items():
+                    label = f"{venue} {'SLTP' if sltp else 'standard'}, {name}"
+                    result = measure(server, venue, sltp, setup)
+                    out[label] = result
+                    firsts.setdefault(f"{venue} {'SLTP' if sltp else 'standard'}", result)
+                    rows.append(
+                        f"| {label} | {result['hold_max']} | {len(result['open'])} "
+                        f"| {len(result['close']) if result['close'] is not None else '(venue closes)'} "
+                        f"| {result['construction_total']} | {sum(result['reset'].values())} "
+                        f"| {result['steps_per_s']:,.0f} |"
+                    )
+    notes = []
+    for label, first in firsts.items():
+        notes.append(
+            f"- {label}: a hold step: {', '.join(first['hold_routes'])}; an opening step: "
+            f"{', '.join(first['open'])}"
+            + (f"; a closing step: {', '.join(first['close'])}" if first["close"] else "")
+            + f". Construction: {first['construction']}."
+        )
     lines = [
-        "# Requests per step (Bitget env against the emulator)",
+        "# Requests per step (Bitget and Binance envs against the emulator)",
         "",
         f"`python bench/requests_per_step.py` on {platform.machine()}, Python {platform.python_version()}. "
         "Counted from the emulator's request log (control routes not included).",
         "",
-        "| env, timeframes | hold step (max) | opening step | closing step | construction | first reset "
-        "| hold steps/s (manual clock) |",
+        "| venue, env, timeframes | hold step (max) | opening step | closing step | construction "
+        "| first reset | hold steps/s (manual clock) |",
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"A hold step: {', '.join(first['hold_routes'])}. An opening step: {', '.join(first['open'])}. "
-        f"A closing step: {', '.join(first['close'] or [])}.",
-        f"Construction: {first['construction']}.",
+        *notes,
         "",
         "Construction also costs the clock probe when the default VenueClock is used (2 x fetch_time); "
         "the EmulatorClock used here jumps the emulator through its control routes instead.",
