@@ -10,7 +10,8 @@ import ccxt
 import pytest
 
 from tests.integration.binance_support import BTC, ETH
-from torchtrade.emulator.clients import ccxt_client, point_urls
+from torchtrade.ccxt_util import point_ccxt
+from torchtrade.emulator.clients import ccxt_client
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_load_markets_in_every_mode_reaches_the_emulator(binance_emulator):
 def test_urls_keep_their_api_paths(binance_emulator):
     ex = ccxt.binanceusdm()
     ex.enable_demo_trading(True)
-    point_urls(ex, "http://127.0.0.1:9")
+    point_ccxt(ex, "http://127.0.0.1:9")
     assert ex.urls["api"]["fapiPublic"] == "http://127.0.0.1:9/fapi/v1"
     assert ex.urls["api"]["fapiPrivateV3"] == "http://127.0.0.1:9/fapi/v3"
 

@@ -6,39 +6,15 @@ ships them, which is the point of the emulator.
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 import ccxt
 
-from ..ccxt_util import guard_secrets
+from ..ccxt_util import guard_secrets, point_ccxt
 from .venues.base import Credentials, load_venue
 
 # ccxt's id for each emulated venue, and the ids users may pass for it.
 VENUE_ALIASES = {"binanceusdm": "binance"}
-
-
-def point_urls(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
-    """Send every API group of ``exchange`` to ``base_url``'s scheme and host, keeping each URL's path.
-
-    Bitget's URLs are bare hosts (``https://api.bitget.com``); Binance's carry the API's version
-    prefix (``https://demo-fapi.binance.com/fapi/v1``, ``.../fapi/v2``, ``https://api.binance.com/sapi/v1``),
-    which the emulator serves as such. ``base_url`` may carry a path prefix of its own (a proxy).
-    """
-    base = urllib.parse.urlsplit(base_url.rstrip("/"))
-
-    def rebase(url: str) -> str:
-        path = urllib.parse.urlsplit(url).path
-        return urllib.parse.urlunsplit((base.scheme, base.netloc, base.path + path, "", ""))
-
-    api = exchange.urls["api"]
-    if isinstance(api, dict):
-        for key, url in api.items():
-            if isinstance(url, str):
-                api[key] = rebase(url)
-    else:
-        exchange.urls["api"] = rebase(api)
-    return exchange
 
 
 def ccxt_client(
@@ -88,4 +64,4 @@ def ccxt_client(
             exchange.set_sandbox_mode(True)
     elif demo or sandbox:
         exchange.set_sandbox_mode(True)
-    return point_urls(exchange, base_url)
+    return point_ccxt(exchange, base_url)
