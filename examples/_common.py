@@ -69,11 +69,12 @@ def parse_args(description: str | None, steps: int) -> argparse.Namespace:
 
 
 @contextmanager
-def venue(args: argparse.Namespace) -> Iterator[Venue]:
-    """The venue the command line asks for; an embedded emulator lives as long as the ``with``."""
+def venue(args: argparse.Namespace, exchange: str = "bitget") -> Iterator[Venue]:
+    """The venue the command line asks for; an embedded emulator (of ``exchange``: ``"bitget"`` or
+    ``"binance"``) lives as long as the ``with``."""
     if args.emulator:
         # A manual clock: time moves only when the env's EmulatorClock advances it.
-        with EmulatorServer(clock="manual") as server:
+        with EmulatorServer(venue=exchange, clock="manual") as server:
             yield Venue(server.url, EmulatorClock(server.emulator))
         return
     url = os.environ.get(EMULATOR_URL_VAR)

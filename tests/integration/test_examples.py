@@ -18,6 +18,10 @@ EXAMPLES = ROOT / "examples"
 
 # script: (extra arguments, lines its output must contain)
 CASES: dict[str, tuple[list[str], list[str]]] = {
+    "binance_futures.py": (
+        ["--steps", "5"],
+        ["BinanceFuturesTorchTradingEnv(symbol='BTC/USDT:USDT'", "metrics: {", "closed by the venue:"],
+    ),
     "random_actions.py": (
         ["--steps", "4"],
         ["account_state: tensor(", "market_data_15min_32: (32, 5)", "  requests ", "metrics: {"],
