@@ -12,7 +12,6 @@ calls against the real testnet host, not against the emulator). See
 from __future__ import annotations
 
 import dataclasses
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -24,15 +23,13 @@ from ...faults import FaultRule
 from ...http import Admission, JSONResponse, RouteSpec
 from ..base import Credentials
 from ..common.pages import gateway_error
+from ..common.symbols import parse_perpetual
 from . import errors, limits, wire
 from .instruments import spec_for
 from .routes import BinanceRoutes
 
 if TYPE_CHECKING:
     from ...runtime import Emulator
-
-_UNIFIED = re.compile(r"^([A-Z0-9]+)/([A-Z0-9]+):([A-Z0-9]+)$")
-_ID = re.compile(r"^([A-Z0-9]+?)(USDT|USDC)$")
 
 DEFAULT_CREDENTIALS = Credentials(api_key="emulator-key", api_secret="emulator-secret")
 
@@ -70,23 +67,7 @@ class BinanceVenue:
     wire = BinanceWire()
 
     def parse_symbol(self, symbol: str) -> tuple[str, str, str, str]:
-        text = symbol.strip().upper()
-        m = _UNIFIED.match(text)
-        if m:
-            base, quote, settle = m.groups()
-        else:
-            m = _ID.match(text)
-            if not m:
-                raise ValueError(
-                    f"symbol {symbol!r}: expected a USD-M perpetual such as BTC/USDT:USDT or BTCUSDT"
-                )
-            base, quote = m.groups()
-            settle = quote
-        if quote not in ("USDT", "USDC") or settle != quote:
-            raise ValueError(
-                f"symbol {symbol!r}: the Binance emulator lists USD-M (USDT/USDC) perpetuals only"
-            )
-        return f"{base}{quote}", base, quote, settle
+        return parse_perpetual(symbol, quotes=("USDT", "USDC"), kind="USD-M (USDT/USDC)", venue="Binance")
 
     def instrument(self, market_id: str, base: str, quote: str, settle: str, price: Decimal) -> Instrument:
         return spec_for(market_id, price).build(market_id, base, quote, settle)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from ...engine import Account, MarginMode, PositionMode, PositionSide, Reason
 from ...http import CallContext
+from ..common.numbers import fixed, fmt
 from ..common.positions import stale_aware
 from . import errors, wire
 from .common import WEEK_MS, RoutesBase, ascending_page, endpoint
@@ -55,7 +56,10 @@ class AccountRoutes(RoutesBase):
             assets.append(row)
             if coin == "USDT":
                 totals = {k: Decimal(row[k]) for k in row if isinstance(row[k], str) and k != "asset"}
-        fmt8 = lambda name: wire.fixed(totals.get(name, Decimal(0)), 8)  # noqa: E731
+
+        def fmt8(name: str) -> str:
+            return fixed(totals.get(name, Decimal(0)), 8)
+
         positions = []
         for view in eng.positions(acct.id):
             inst = eng.instruments[view.position.symbol]
@@ -87,7 +91,7 @@ class AccountRoutes(RoutesBase):
                         "positionInitialMargin": row["positionInitialMargin"],
                         "openOrderInitialMargin": "0",
                         "isolated": view.position.margin_mode is MarginMode.ISOLATED,
-                        "maxNotional": wire.max_notional(inst, view.position.leverage),
+                        "maxNotional": wire.MAX_NOTIONAL,
                         "bidNotional": "0",
                         "askNotional": "0",
                     }
@@ -216,7 +220,7 @@ class AccountRoutes(RoutesBase):
         return self._ok(
             {
                 "leverage": settings.long_leverage,
-                "maxNotionalValue": wire.max_notional(inst, settings.long_leverage),
+                "maxNotionalValue": wire.MAX_NOTIONAL,
                 "symbol": inst.symbol,
             }
         )
@@ -282,8 +286,8 @@ class AccountRoutes(RoutesBase):
         return self._ok(
             {
                 "symbol": inst.symbol,
-                "makerCommissionRate": wire.fmt(inst.maker_fee),
-                "takerCommissionRate": wire.fmt(inst.taker_fee),
+                "makerCommissionRate": fmt(inst.maker_fee),
+                "takerCommissionRate": fmt(inst.taker_fee),
                 "rpiCommissionRate": "0",
             }
         )
@@ -303,7 +307,7 @@ class AccountRoutes(RoutesBase):
                     "marginType": "ISOLATED" if s.margin_mode is MarginMode.ISOLATED else "CROSSED",
                     "isAutoAddMargin": "false",
                     "leverage": s.long_leverage,
-                    "maxNotionalValue": wire.max_notional(i, s.long_leverage),
+                    "maxNotionalValue": wire.MAX_NOTIONAL,
                 }
             )
         return self._ok(rows)

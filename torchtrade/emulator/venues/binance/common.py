@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from ...engine import Account, EngineError, Instrument, Order, Reason, TriggerOrder
 from ...http import CallContext, JSONResponse, Weight
-from ...params import ParamError, Params
+from ...params import Params
 from ..common import routing
 from ..common.numbers import fmt
 from . import errors, wire
@@ -65,7 +65,7 @@ def endpoint(
     def wrap(fn: Handler) -> Handler:
         @functools.wraps(fn)
         def handler(self: RoutesBase, ctx: CallContext) -> Response:
-            try:
+            def run() -> Response:
                 if signed:
                     ctx.extra["signed"] = True
                     params = Params(routing.parse_form(ctx.body) | dict(ctx.request.query_params), set())
@@ -74,16 +74,18 @@ def endpoint(
                     )
                     ctx.account = creds.account
                 return fn(self, ctx)
-            except BinanceError as e:
-                return answer(e)
-            except ParamError as e:
-                return answer(errors.from_param(e))
-            except EngineError as e:
+
+            def from_engine(e: EngineError) -> BinanceError:
                 inst = ctx.extra.get("instrument")
-                minimum = fmt(inst.min_notional) if inst is not None else ""
-                return answer(errors.from_engine(e, overrides, minimum))
-            finally:
-                ctx.ignored = routing.ignored_names(ctx)
+                return errors.from_engine(e, overrides, fmt(inst.min_notional) if inst is not None else "")
+
+            return routing.guarded(
+                ctx,
+                run,
+                answer=answer,
+                from_param=errors.from_param,
+                from_engine=from_engine,  # type: ignore[arg-type]
+            )
 
         return routing.declare(
             routing.RouteInfo(name, method, path, places_order, reads_position, weight), handler

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ...engine import EngineError, Reason
 from ...params import ParamError, Problem, printable
+from ..common.errors import WireError
 
 DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 INTEGER_RANGE = r"^[0-9]{1,20}$"
@@ -23,7 +24,7 @@ CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 
 
 @dataclass(frozen=True, slots=True)
-class BinanceError(Exception):
+class BinanceError(WireError):
     """An error answer: ``code``/``msg`` in the body, ``status`` as the HTTP status."""
 
     code: int

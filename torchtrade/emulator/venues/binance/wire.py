@@ -305,7 +305,7 @@ def user_trade_row(fill: Fill, hedge: bool) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- account
 
 
-def signed_amount(view: PositionView, hedge: bool) -> Decimal:
+def signed_amount(view: PositionView) -> Decimal:
     """``positionAmt``: negative for a short, in both modes (hedge shorts too, as Binance reports)."""
     pos = view.position
     return pos.qty * pos.side.sign
@@ -329,9 +329,9 @@ def position_risk_row(view: PositionView, inst: Instrument, acct: Account, *, v2
     row: dict[str, Any] = {
         "symbol": pos.symbol,
         "positionSide": position_side_out(pos.side if hedge else None),
-        "positionAmt": fmt(signed_amount(view, hedge)),
+        "positionAmt": fmt(signed_amount(view)),
         "entryPrice": fmt(pos.entry_price, 12),
-        "breakEvenPrice": fmt(break_even(view, inst), 12),
+        "breakEvenPrice": fmt(break_even(view, inst), inst.price_decimals + 4),
         "markPrice": fmt(view.mark, 12),
         "unRealizedProfit": fixed(view.upnl, AMOUNT_DECIMALS),
         "liquidationPrice": fmt(view.liq_price) if view.liq_price > 0 else "0",
@@ -349,7 +349,7 @@ def position_risk_row(view: PositionView, inst: Instrument, acct: Account, *, v2
                 "marginType": "isolated" if isolated else "cross",
                 "isAutoAddMargin": "false",
                 "leverage": str(pos.leverage),
-                "maxNotionalValue": max_notional(inst, pos.leverage),
+                "maxNotionalValue": MAX_NOTIONAL,
             }
         )
     else:
@@ -393,7 +393,7 @@ def flat_position_row(
                 "marginType": "isolated" if mode is MarginMode.ISOLATED else "cross",
                 "isAutoAddMargin": "false",
                 "leverage": str(leverage),
-                "maxNotionalValue": max_notional(inst, leverage),
+                "maxNotionalValue": MAX_NOTIONAL,
             }
         )
     else:
@@ -411,12 +411,9 @@ def flat_position_row(
     return row
 
 
-# One bracket per symbol (see .instruments): its notional cap, and what a leverage allows.
+# One bracket per symbol (see .instruments): its notional cap is what any leverage allows.
 BRACKET_CAP = Decimal(10) ** 9
-
-
-def max_notional(inst: Instrument, leverage: int) -> str:
-    return fmt(BRACKET_CAP)
+MAX_NOTIONAL = fmt(BRACKET_CAP)
 
 
 def bracket_row(inst: Instrument) -> dict[str, Any]:

@@ -6,6 +6,10 @@ weight), usually through the venue's own ``endpoint`` decorator, which adds auth
 venue's error answers around it. :func:`collect` turns the declared handlers of a routes object into
 the :class:`~...http.RouteSpec` list the HTTP layer serves.
 
+:func:`guarded` runs a handler and turns every refusal into the venue's answer: the venue's own
+:class:`~.errors.WireError`, a parameter :class:`~...params.ParamError` or an engine refusal
+(:class:`~...engine.EngineError`), each translated by the venue's table.
+
 Parameters are read with :class:`~...params.Params` (one strict number grammar for every venue).
 Unknown parameters are ignored, as the venues ignore them; every :class:`Params` a handler builds
 is remembered on the call (:func:`remember`), and :func:`ignored_names` lists what was ignored for
@@ -20,8 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
+from ...engine import EngineError
 from ...http import CallContext, RouteSpec, Weight
 from ...params import ParamError, Params, Problem, parse_json_object
+from .errors import WireError
 
 # Enough to spot a misspelt field in the ledger; a body of ten thousand junk keys is not listed whole.
 MAX_IGNORED_LISTED = 20
@@ -71,6 +79,27 @@ def collect(routes: object) -> list[RouteSpec]:
             )
         )
     return out
+
+
+def guarded(
+    ctx: CallContext,
+    run: Callable[[], Response],
+    *,
+    answer: Callable[[WireError], Response],
+    from_param: Callable[[ParamError], WireError],
+    from_engine: Callable[[EngineError], WireError],
+) -> Response:
+    """``run()``, or the venue's answer to what it raised; the names it ignored go on the call."""
+    try:
+        return run()
+    except WireError as e:
+        return answer(e)
+    except ParamError as e:
+        return answer(from_param(e))
+    except EngineError as e:
+        return answer(from_engine(e))
+    finally:
+        ctx.ignored = ignored_names(ctx)
 
 
 def remember(ctx: CallContext, params: Params) -> Params:
