@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,16 @@ class MomentumPolicy:
 
 
 def run_demo(
-    steps: int = 400, out_dir: Path | str = "torchtrade-demo", plot: bool = True, progress: bool = True
+    steps: int = 400,
+    out_dir: Path | str = "torchtrade-demo",
+    plot: bool = True,
+    progress: bool = True,
+    initial_cash: float = 10_000.0,
 ) -> DemoResult:
-    """Run the demo; returns the metrics and where the plot went."""
+    """Run the demo; returns the metrics and where the plot went. ``initial_cash`` (USDT) funds the
+    embedded emulator's account."""
     out = Path(out_dir)
-    with EmulatorServer(clock="manual") as server:
+    with EmulatorServer(clock="manual", balances={"USDT": Decimal(str(initial_cash))}) as server:
         config = BitgetFuturesSLTPTradingEnvConfig(
             symbol="BTC/USDT:USDT",
             time_frames=["1min", "5min", "15min"],

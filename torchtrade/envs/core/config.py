@@ -93,7 +93,8 @@ class LiveEnvConfig:
             (which may hold more) the env's portfolio value is ``initial_cash`` plus the realized PnL,
             fees and funding of its own fills since it started, plus its position's unrealized PnL;
             CASH sizing, ``max_position_size``, the reward and bankruptcy use that value. None: the
-            account's equity (what the venue reports). The demo funds its embedded emulator with it.
+            account's equity (what the venue reports). ``run_demo(initial_cash=...)`` funds its embedded
+            emulator's account with it.
         max_position_size: the largest position value as a fraction of the portfolio value (None: no
             limit besides the free balance); a larger entry is cut to fit, or refused if what fits is
             below the venue's minimum, and ``info["orders"]`` says so.
