@@ -4,6 +4,7 @@ against the emulator; then what only Binance has: separate bracket legs and thei
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,3 +320,30 @@ def test_conditional_orders_left_by_a_killed_env_are_cancelled_at_construction(b
     fresh = make((VENUES[1], binance_emulator), sltp=True, include_short_positions=False)
     assert fresh.last_info["orphans_cancelled"] == 2
     assert live_triggers(binance_emulator) == []
+
+
+def test_past_the_weight_limit_the_env_waits_and_carries_on(binance_emulator):
+    # A budget of 40 weight per 50 ms window: a hold step weighs ~12, so steps run into 429s.
+    binance_emulator.control.reset(weight_limit=40, weight_window_ms=50)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the env's wait: recorded, and cut to just past the window
+        waits.append(seconds)
+        time.sleep(min(seconds, 0.06))
+
+    env = BinanceFuturesTorchTradingEnv(
+        BinanceFuturesTradingEnvConfig(
+            base_url=binance_emulator.url, quantity_per_trade=0.01, retry_attempts=6
+        ),
+        clock=EmulatorClock(binance_emulator.control),
+        retry_sleep=sleep,
+    )
+    env.reset()
+    for _ in range(12):
+        _, _, _, info = env.step(1)
+        assert "venue_unavailable" not in info  # no lost step
+    statuses = [r["status"] for r in binance_emulator.control.ledger("request")]
+    assert 429 in statuses  # the burst did go past the limit...
+    assert 418 not in statuses  # ...and the env never kept going into a ban
+    assert waits
+    assert min(waits) >= 1  # it waited as long as Retry-After said (whole seconds), not its own backoff
