@@ -61,6 +61,13 @@ def test_notional_below_the_minimum_is_4164(bx):
     assert "no smaller than 100" in str(e.value)
 
 
+def test_reduce_only_orders_are_exempt_from_the_minimum_notional(bx):
+    bx.create_order(BTC, "market", "buy", 0.01)
+    part = bx.create_order(BTC, "market", "sell", 0.001, params={"reduceOnly": True})  # ~17 USDT
+    assert part["filled"] == 0.001
+    assert bx.fetch_positions([BTC])[0]["contracts"] == 0.009
+
+
 def test_precision_and_step_are_1111_and_4014(bx, binance_emulator):
     r = refused(binance_emulator, "POST", "/fapi/v1/order", {**MARKET, "quantity": "0.0015"})
     assert r["code"] == -1111

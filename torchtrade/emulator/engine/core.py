@@ -101,6 +101,10 @@ class EngineConfig:
             True (Binance: "a unique id among open orders"): it is refused only while the order
             that carries it is open (a resting order, a live trigger); a lookup by client id finds
             the newest order that carried it.
+        reduce_only_min_notional: True (Bitget): a reduce-only order that does not close the whole
+            position must be worth the minimum notional. False (Binance: "Order's notional must be
+            no smaller than ... (unless you choose reduce only)"): reduce-only orders are exempt
+            (the minimum quantity still applies).
     """
 
     price_model: PriceModel = dataclasses.field(default_factory=PriceModel)
@@ -110,6 +114,7 @@ class EngineConfig:
     default_margin_mode: MarginMode = MarginMode.CROSSED
     default_position_mode: PositionMode = PositionMode.ONE_WAY
     client_oid_reuse: bool = False
+    reduce_only_min_notional: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +466,8 @@ class Engine:
             # Closing a whole position is always allowed (a dust position must stay closable).
             if qty < inst.min_qty:
                 raise OrderRejected(Reason.QTY_BELOW_MIN, f"quantity {qty} below the minimum {inst.min_qty}")
-            if qty * ref < inst.min_notional:
+            exempt = req.reduce_only and not self.config.reduce_only_min_notional
+            if qty * ref < inst.min_notional and not exempt:
                 raise OrderRejected(
                     Reason.NOTIONAL_BELOW_MIN,
                     f"order value {qty * ref} below the minimum {inst.min_notional} {inst.quote}",

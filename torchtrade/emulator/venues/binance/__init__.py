@@ -73,8 +73,9 @@ class BinanceVenue:
         return spec_for(market_id, price).build(market_id, base, quote, settle)
 
     def adapt_engine(self, config: EngineConfig) -> EngineConfig:
-        # Binance: "newClientOrderId: a unique id among open orders".
-        return dataclasses.replace(config, client_oid_reuse=True)
+        # Binance: "newClientOrderId: a unique id among open orders"; the minimum notional does not
+        # bind reduce-only orders ("... no smaller than 100 (unless you choose reduce only)").
+        return dataclasses.replace(config, client_oid_reuse=True, reduce_only_min_notional=False)
 
     def routes(self, emulator: Emulator) -> list[RouteSpec]:
         return BinanceRoutes(emulator).specs()
