@@ -2,7 +2,7 @@
 
 torchtrade emulator serve [--venue bitget|binance] [--data [SYMBOL=]FILE ...] [--clock realtime|manual]
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
-                          --passphrase P]
+                          --passphrase P] [--weight-limit N]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
 """
 
@@ -60,6 +60,7 @@ def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool
             history_bars=args.history,
             balances=_balances(args.balance) if args.balance else {"USDT": Decimal(10_000)},
             credentials=(creds,),
+            weight_limit=args.weight_limit,
         )
     except ValueError as e:
         raise CliError(str(e)) from None
@@ -207,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="COIN=AMOUNT",
         help="starting balance of the account (default USDT=10000)",
+    )
+    serve.add_argument(
+        "--weight-limit",
+        type=int,
+        default=None,
+        help="request weight per minute for venues that meter it (Binance: 2400 by default); a fast "
+        "replay's client sends far more than a live one",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)

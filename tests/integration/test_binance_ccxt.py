@@ -277,11 +277,13 @@ def test_income_history_books_pnl_commission_and_deposit(bx):
 def test_a_standalone_binance_server_from_the_cli():
     from torchtrade.emulator.process import serve_in_subprocess
 
-    with serve_in_subprocess("--venue", "binance", "--start", "now") as served:
+    with serve_in_subprocess("--venue", "binance", "--start", "now", "--weight-limit", "100000") as served:
         ex = ccxt_client(served.url, "binanceusdm", demo=True, enableRateLimit=False)
         ex.load_markets()
         assert abs(ex.fetch_time() - time.time() * 1000) < 30_000
         assert ex.fetch_balance()["USDT"]["total"] == 10_000
         assert ex.create_order(BTC, "market", "buy", 0.01)["status"] == "closed"
+        info = ex.fapiPublicGetExchangeInfo()
+        assert info["rateLimits"][0]["limit"] == 100_000
     assert "binance at" in served.output
     assert "passphrase" not in served.output
