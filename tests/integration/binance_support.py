@@ -191,11 +191,3 @@ ROUTES: list[tuple[str, str, str, bool, dict[str, Any], tuple[str, ...]]] = [
     ("all_algo_orders", "GET", "/fapi/v1/allAlgoOrders", True, SYM, ("algoId", "page", *WINDOW)),
 ]
 ROUTES_BY_NAME = {route[0]: route for route in ROUTES}
-
-
-def fill_in(params: Any, ids: dict[str, str]) -> Any:
-    if isinstance(params, dict):
-        return {k: fill_in(v, ids) for k, v in params.items()}
-    if isinstance(params, list):
-        return [fill_in(v, ids) for v in params]
-    return ids.get(params, params) if isinstance(params, str) else params

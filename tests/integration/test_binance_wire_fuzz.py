@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 import urllib.parse
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -32,9 +31,9 @@ from tests.integration.binance_support import (
     ROUTES,
     ROUTES_BY_NAME,
     TIMEOUT,
-    fill_in,
     sign,
 )
+from tests.integration.wire_fuzz_support import assert_books_balance, fill_in, snapshot
 
 CLIENT_ID_ALPHABET = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
 DELETE = object()  # a mutation that removes the parameter
@@ -127,21 +126,6 @@ def send(
         return session.request(method, url, data=body, headers=headers, timeout=TIMEOUT)
     url = base + path + (f"?{query}" if query else "")
     return session.request(method, url, data=raw_body, headers=headers, timeout=TIMEOUT)
-
-
-def snapshot(control) -> tuple:
-    return control.orders(), control.positions(), control.balances(), control.fills()
-
-
-def assert_books_balance(state: tuple, events: list[dict]) -> None:
-    """wallet − deposits == realized PnL − fees − funding, from the engine's own records."""
-    _, _, (balance,), fills = state
-    total = {kind: Decimal(0) for kind in ("deposit", "liquidation", "funding")}
-    for e in events:
-        total[e["kind"]] += Decimal(e.get("amount") or e.get("liquidation_fee") or e.get("payment") or 0)
-    realized = sum((Decimal(f["realized_pnl"]) for f in fills), Decimal(0))
-    fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0)) + total["liquidation"]
-    assert Decimal(balance["wallet"]) - total["deposit"] == realized - fees - total["funding"]
 
 
 def client_ids_in(data: Any) -> list[Any]:
