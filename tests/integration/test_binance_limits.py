@@ -132,3 +132,17 @@ def test_an_injected_rate_limit_fault_answers_binances_429(binance_emulator):
     assert (resp.status_code, resp.json()["code"], resp.headers["Retry-After"]) == (429, -1003, "3")
     assert HEADER in resp.headers
     assert public(binance_emulator, "/fapi/v1/ticker/24hr", symbol="BTCUSDT").status_code == 200
+
+
+def test_a_short_window_for_tests_says_retry_after_in_milliseconds():
+    wall = Wall()
+    wall.ms = 28_333_334 * 60_000 + 40  # 40 ms into a 200 ms window
+    emulator = Emulator(
+        EmulatorConfig(venue="binance", weight_limit=1, weight_window_ms=200), wall_clock=wall
+    )
+    with EmulatorServer(emulator) as server:
+        assert public(server, "/fapi/v1/time").status_code == 200
+        refused = public(server, "/fapi/v1/time")
+        assert (refused.status_code, refused.headers["Retry-After"]) == (429, "0.16")
+        wall.ms += 160
+        assert public(server, "/fapi/v1/time").status_code == 200

@@ -43,7 +43,7 @@ class BinanceWire:
 
     def rate_limited(self, rule: FaultRule, now_ms: int) -> Response:
         response = _error(errors.too_many_requests("127.0.0.1", limits.WEIGHT_LIMIT_DEFAULT))
-        response.headers["Retry-After"] = f"{max(1, round(rule.retry_after_s))}"
+        response.headers["Retry-After"] = f"{rule.retry_after_s:g}"  # the scripted fault's hint
         return response
 
     def server_error(self, rule: FaultRule) -> Response:

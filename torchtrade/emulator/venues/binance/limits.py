@@ -59,5 +59,5 @@ def admit(emulator: Emulator, spec: RouteSpec, request: Request) -> Admission:
     else:
         err = errors.banned(ip, charge.banned_until_ms)
     refusal = JSONResponse(wire.error_body(err.code, err.msg), status_code=err.status)
-    refusal.headers.update({**headers, "Retry-After": str(charge.retry_after_s)})
+    refusal.headers.update({**headers, "Retry-After": f"{charge.retry_after_s:g}"})
     return Admission(refusal=refusal, headers=headers)

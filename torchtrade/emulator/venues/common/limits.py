@@ -9,10 +9,11 @@ Simulation choices (the venue supplies the numbers and the answers; Binance's ar
   wait must see the window end on its own clock.
 * A request is charged its weight when admitted; a refused one costs nothing.
 * Past the budget a request is refused (the venue's 429) with ``Retry-After``: the seconds until
-  the window ends, rounded up. A client that keeps going (more than :data:`STRIKES_BEFORE_BAN`
-  refusals in one window) is banned: every request is refused (the venue's 418) until the ban ends.
-  A first ban lasts two windows (Binance: 2 minutes), each further one twice as long as the
-  previous, up to three days.
+  the window ends, rounded up to a whole second (as venues write it; with a window shorter than a
+  second, which only tests configure, to the millisecond). A client that keeps going (more than
+  :data:`STRIKES_BEFORE_BAN` refusals in one window) is banned: every request is refused (the
+  venue's 418) until the ban ends. A first ban lasts two windows (Binance: 2 minutes), each further
+  one twice as long as the previous, up to three days.
 * Clients are told apart by their address (one counter per IP, as venues meter IP weight).
 """
 
@@ -40,7 +41,7 @@ class Charge:
 
     verdict: Verdict
     used: int
-    retry_after_s: int = 0
+    retry_after_s: float = 0
     banned_until_ms: int = 0
 
 
@@ -66,7 +67,8 @@ class WeightMeter:
         with self._lock:
             c = self._clients.setdefault(client, _Client())
             if c.banned_until > now_ms:
-                return Charge(Verdict.BANNED, c.used, _seconds(c.banned_until - now_ms), c.banned_until)
+                wait = c.banned_until - now_ms
+                return Charge(Verdict.BANNED, c.used, self._seconds(wait), c.banned_until)
             window = now_ms - now_ms % self.window_ms
             if window != c.window:
                 c.window, c.used, c.strikes = window, 0, 0
@@ -77,9 +79,9 @@ class WeightMeter:
                     c.bans += 1
                     c.banned_until = now_ms + ban
                     c.strikes = 0
-                    return Charge(Verdict.BANNED, c.used, _seconds(ban), c.banned_until)
+                    return Charge(Verdict.BANNED, c.used, self._seconds(ban), c.banned_until)
                 wait = window + self.window_ms - now_ms
-                return Charge(Verdict.LIMITED, c.used, _seconds(wait))
+                return Charge(Verdict.LIMITED, c.used, self._seconds(wait))
             c.used += weight
             return Charge(Verdict.OK, c.used)
 
@@ -91,6 +93,7 @@ class WeightMeter:
                 return 0
             return c.used
 
-
-def _seconds(ms: int) -> int:
-    return max(1, math.ceil(ms / 1000))
+    def _seconds(self, ms: int) -> float:
+        if self.window_ms < 1000:
+            return max(1, ms) / 1000
+        return max(1, math.ceil(ms / 1000))
