@@ -4,7 +4,9 @@ ccxt sends every linear STOP_MARKET / TAKE_PROFIT_MARKET / STOP / TAKE_PROFIT or
 (``create_order`` with ``stopLossPrice``, ``takeProfitPrice``, ``triggerPrice`` or ``stopPrice``),
 and queries, lists and cancels them with ``params={"trigger": True}``.
 
-Binance's rules, as its New Order documentation states them, applied here:
+Binance's rules, as its New Order documentation states them (ccxt links it beside
+``create_order``; ccxt's error table quotes -4137 "Quantity must be zero with closePosition equals
+true" and -2021 "Order would immediately trigger"), applied here:
 
 * **When it fires.** STOP / STOP_MARKET: a BUY fires when the price reaches ``triggerPrice`` from
   below (price >= trigger), a SELL from above (price <= trigger). TAKE_PROFIT /
@@ -17,8 +19,9 @@ Binance's rules, as its New Order documentation states them, applied here:
   (-4137 "Quantity must be zero with closePosition equals true"), no ``reduceOnly`` (-1106); in
   hedge mode no BUY for the LONG side nor SELL for the SHORT side. When it fires it closes *all of
   the current* position in its direction (its size then, not at placement). It is not tied to a
-  position: it stays open when the position closes (Binance leaves it; the client cancels it), and
-  one that fires with nothing to close does nothing and ends EXPIRED. At most one open
+  position: it stays open when the position closes (the documentation ties it to "the current"
+  position at trigger time, not to the one it was placed for; the client cancels it), and one that
+  fires with nothing to close does nothing and ends EXPIRED. At most one open
   closePosition order per symbol, side, position side and order type: a second is -4130 "An open
   stop or take profit order with GTE and closePosition in the direction is existing". Its
   time in force reads ``GTE_GTC`` (good till the position is closed, as Binance reports it).
