@@ -217,7 +217,9 @@ def test_market_data_parameters(binance_emulator):
 def test_unknown_paths_are_404(binance_emulator):
     resp = requests.get(binance_emulator.url + "/fapi/v1/nothing", timeout=5)
     assert resp.status_code == 404
-    assert resp.json()["code"] == -5000
+    assert resp.json() == {"code": -5000, "msg": "Path /fapi/v1/nothing, Method GET is invalid"}
+    resp = requests.put(binance_emulator.url + "/fapi/v1/order", timeout=5)  # a method not served
+    assert resp.json() == {"code": -5000, "msg": "Path /fapi/v1/order, Method PUT is invalid"}
 
 
 # ----------------------------------------------------------------------------- authentication

@@ -55,6 +55,9 @@ class BinanceWire:
     def not_found(self, path: str, now_ms: int) -> Response:
         return _error(errors.unknown_path(path, "GET"))
 
+    def not_found_for(self, path: str, method: str, now_ms: int) -> Response:
+        return _error(errors.unknown_path(path, method))
+
     def admit(self, emulator: Emulator, spec: RouteSpec, request: Request) -> Admission:
         return limits.admit(emulator, spec, request)
 
