@@ -1,22 +1,26 @@
-"""The fault-matrix harness: Bitget envs stepped against a misbehaving emulator, checked step by step.
+"""The fault-matrix harness: futures envs (Bitget, Binance) stepped against a misbehaving emulator,
+checked step by step.
 
 One harness for two users: ``bench/fault_soak.py`` (>= 1,000 steps per config, writes a table) and
 ``tests/integration/test_env_fault_matrix.py`` (a CI-sized run per config, asserts the targets).
 
-A run (:class:`SoakRun`) builds an env on an emulator (venue routes through ccxt over HTTP; the
-harness reads the venue through the control routes of
-:class:`~torchtrade.emulator.control.ControlClient`; the env's ``EmulatorClock`` drives the in-process
-emulator when there is one, else those control routes), installs seeded faults of every kind
-(:data:`SEEDED_FAULTS`), and steps a seeded random policy. Scripted scenarios are armed along the run
-(each scripted fault is tried before the seeded ones, so its firings come in a row):
+A run (:class:`SoakRun`) builds an env on an emulator of its venue (venue routes through ccxt over
+HTTP; the harness reads the venue through the control routes of
+:class:`~torchtrade.emulator.control.ControlClient`, which are the same for every venue; the env's
+``EmulatorClock`` drives the in-process emulator when there is one, else those control routes),
+installs seeded faults of every kind (:func:`seeded_faults`), and steps a seeded random policy. What
+differs between venues (env classes, the routes that place orders, read positions and candles, how
+an account is put in the env's modes) is one small :class:`VenueSpec` per venue (:data:`VENUES`).
+Scripted scenarios are armed along the run (each scripted fault is tried before the seeded ones, so
+its firings come in a row):
 
 * ``stale_burst``: three consecutive stale position reads, armed before an entry;
 * ``fail_candles`` / ``fail_positions``: candle or position reads failing past the env's whole retry
   budget (attempts per call × outage rounds) right after an order is placed in the step;
-* ``emulator_restart``: ``control.reset()`` while the venue holds a position (the position vanishes
-  without a fill; the env should notice). The harness then puts the account back in the env's
-  position/margin mode and leverage, as an operator would: the scenario is about the lost position,
-  not lost settings;
+* ``emulator_restart``: ``control.reset()`` while the venue holds a position (the position, and any
+  conditional order, vanishes without a fill; the env should notice). The harness then puts the
+  account back in the env's position/margin mode and leverage, as an operator would: the scenario is
+  about the lost position, not lost settings;
 * ``env_restart``: the env is closed and a new instance (a new env id) trades on the same account
   while a position is open.
 
@@ -24,6 +28,16 @@ After every step the harness settles held requests and compares, through the con
 faults there), the env's view with the venue's: every leg, exact sizes. What it counts is in
 :class:`Tally`. Everything is deterministic from the seed (actions, fault draws, scenario steps); only
 the moment a held (timed-out) request executes relative to the env's look-up is left to timing.
+
+Orders and decisions, on both venues: a *decision* is one order the env meant the venue to hold
+once, i.e. one client order id it reported ``accepted`` or ``unknown``: an entry, a partial fill's
+resend, each leg of a close, and on Binance each separate bracket leg (the stop-loss and the
+take-profit placed after the entry fills, ``<entry id>sl`` / ``<entry id>tp``) and the immediate
+close after a refused leg (``<entry id>x``). So an SLTP entry on Binance is three decisions (entry,
+SL, TP), on Bitget one (its TP/SL ride on the order). A *venue order* is one our client placed that
+the venue's ledger holds: a regular order from the API, Bitget's close-position orders (venue ids),
+and on Binance a conditional (algo) order placed with our client id. Orders the venue makes by itself
+(a trigger firing, a liquidation) are no decision and no venue order.
 """
 
 from __future__ import annotations
@@ -32,46 +46,137 @@ import dataclasses
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import ccxt
+
 from torchtrade.emulator.clients import ccxt_client
-from torchtrade.envs import EmulatorClock
+from torchtrade.envs import (
+    BinanceFuturesSLTPTorchTradingEnv,
+    BinanceFuturesSLTPTradingEnvConfig,
+    BinanceFuturesTorchTradingEnv,
+    BinanceFuturesTradingEnvConfig,
+    EmulatorClock,
+)
 from torchtrade.envs.bitget import (
     BitgetFuturesSLTPTorchTradingEnv,
     BitgetFuturesSLTPTradingEnvConfig,
     BitgetFuturesTorchTradingEnv,
     BitgetFuturesTradingEnvConfig,
 )
-from torchtrade.envs.bitget.futures_order_executor import MarginMode
+from torchtrade.envs.live.shared.venue import MarginMode
 from torchtrade.errors import TorchTradeError
 
 SYMBOL = "BTC/USDT:USDT"
 MARKET_ID = "BTCUSDT"
-QUANTITY = Decimal("0.01")
 LEVERAGE = 5
 HISTORY_BARS = 40  # the bundled BTC day has 1,440 bars: this leaves 1,400 steps of replay
 MAX_STEPS = 1_390
 EPISODE_STEPS = 25  # episode length of the runs with resets
-POSITION_ROUTES = ("all_positions", "single_position")
-OUR_SOURCES = ("api", "close")  # "close": the venue's close-positions call (venue-generated ids)
 
-# Every fault kind at 5-15 %, reproducible from the emulator's fault seed. Rules are tried in this
-# order and the first that fires wins, so a request sees at most one of them.
-SEEDED_FAULTS: tuple[dict[str, Any], ...] = (
-    {"kind": "rate_limit", "route": "*", "probability": 0.05, "retry_after_s": 0.001},
-    {"kind": "server_error", "route": "*", "probability": 0.05, "status": 503},
-    {"kind": "server_error", "route": "*", "probability": 0.05, "status": 502},
-    {"kind": "connection_reset", "route": "*", "probability": 0.05},
-    {"kind": "drop_response", "route": "*", "probability": 0.05},  # reads and orders alike
-    {"kind": "drop_response", "route": "place_order", "probability": 0.10},
-    {"kind": "drop_response", "route": "close_positions", "probability": 0.10},
-    {"kind": "timeout", "route": "place_order", "probability": 0.08, "delay_s": 5},
-    {"kind": "timeout", "route": "close_positions", "probability": 0.08, "delay_s": 5},
-    {"kind": "partial_fill", "route": "place_order", "probability": 0.12, "fill_ratio": 0.5},
-    {"kind": "stale_position", "route": "/api/v2/mix/position/*", "probability": 0.10},
+
+@dataclass(frozen=True)
+class VenueSpec:
+    """What the harness needs to know of one venue; everything else goes through the control routes.
+
+    Attributes:
+        name: the emulator's venue name (``EmulatorServer(venue=...)``) and the configs' prefix.
+        env / sltp_env / config / sltp_config: the env classes and their configs.
+        order_routes: the routes that place our orders (each gets drop and timeout faults).
+        position_routes: request-ledger names of the env's position reads (a stale read is judged
+            by the last of them in a step).
+        position_glob / candle_glob: path globs of the position and candle reads (stale reads and
+            the failure bursts of the scenarios).
+        our_sources: order sources in the venue's ledger that our client placed.
+        conditional_orders: bracket legs are separate conditional orders, placed with our client
+            ids (counted as venue orders and decisions); else they ride on the entry.
+        closes_have_our_ids: every order the env places carries its client id (Binance's closes
+            are reduce-only orders); Bitget's close-position call makes venue ids.
+        quantity: the size of one trade (BTC); a venue leg larger than that is over-exposed.
+        leverage_per_side: leverage is set per hold side in hedge + isolated mode (Bitget).
+        no_change_codes: codes of a settings call that changes nothing (ignored when provisioning).
+        reset_fields: fields of every ``control.reset`` of a run (see :data:`BINANCE`).
+    """
+
+    name: str
+    env: type
+    sltp_env: type
+    config: type
+    sltp_config: type
+    order_routes: tuple[str, ...]
+    position_routes: tuple[str, ...]
+    position_glob: str
+    candle_glob: str
+    our_sources: tuple[str, ...] = ("api",)
+    conditional_orders: bool = False
+    closes_have_our_ids: bool = True
+    quantity: Decimal = Decimal("0.01")
+    leverage_per_side: bool = False
+    no_change_codes: tuple[str, ...] = ()
+    reset_fields: dict[str, Any] = field(default_factory=dict)
+
+
+BITGET = VenueSpec(
+    name="bitget",
+    env=BitgetFuturesTorchTradingEnv,
+    sltp_env=BitgetFuturesSLTPTorchTradingEnv,
+    config=BitgetFuturesTradingEnvConfig,
+    sltp_config=BitgetFuturesSLTPTradingEnvConfig,
+    order_routes=("place_order", "close_positions"),
+    position_routes=("all_positions", "single_position"),
+    position_glob="/api/v2/mix/position/*",
+    candle_glob="/api/v2/mix/market/*candles",
+    our_sources=("api", "close"),  # "close": the venue's close-positions call (venue-generated ids)
+    closes_have_our_ids=False,
+    leverage_per_side=True,
 )
+BINANCE = VenueSpec(
+    name="binance",
+    env=BinanceFuturesTorchTradingEnv,
+    sltp_env=BinanceFuturesSLTPTorchTradingEnv,
+    config=BinanceFuturesTradingEnvConfig,
+    sltp_config=BinanceFuturesSLTPTradingEnvConfig,
+    # Entries and closes (reduce-only) go to /fapi/v1/order, bracket legs to /fapi/v1/algoOrder.
+    order_routes=("place_order", "place_algo_order"),
+    position_routes=("position_risk_v3", "position_risk_v2"),
+    position_glob="/fapi/v*/positionRisk",
+    candle_glob="/fapi/v1/klines",
+    conditional_orders=True,
+    # Binance's minimum order value is 100 USDT and the bundled BTC day trades near 17,000: half of
+    # 0.01 BTC (a partial fill's rest) could never be resent. Half of 0.02 can.
+    quantity=Decimal("0.02"),
+    no_change_codes=("-4046", "-4059"),  # "No need to change margin type / position side."
+    # Binance meters request weight per wall-clock minute (2,400). The soak replays a bar in a few
+    # milliseconds, i.e. a live env's hour of requests in seconds: the budget is lifted so that the
+    # run measures the faults it injects, not a budget no live env comes near (the weight limit, 429
+    # and 418 are tested on their own in tests/integration/test_binance_limits.py).
+    reset_fields={"weight_limit": 10**9},
+)
+VENUES: dict[str, VenueSpec] = {v.name: v for v in (BITGET, BINANCE)}
+
+
+def seeded_faults(venue: VenueSpec) -> tuple[dict[str, Any], ...]:
+    """Every fault kind at 5-15 %, reproducible from the emulator's fault seed. Rules are tried in
+    this order and the first that fires wins, so a request sees at most one of them."""
+    rules: list[dict[str, Any]] = [
+        {"kind": "rate_limit", "route": "*", "probability": 0.05, "retry_after_s": 0.001},
+        {"kind": "server_error", "route": "*", "probability": 0.05, "status": 503},
+        {"kind": "server_error", "route": "*", "probability": 0.05, "status": 502},
+        {"kind": "connection_reset", "route": "*", "probability": 0.05},
+        {"kind": "drop_response", "route": "*", "probability": 0.05},  # reads and orders alike
+    ]
+    rules += [{"kind": "drop_response", "route": r, "probability": 0.10} for r in venue.order_routes]
+    rules += [{"kind": "timeout", "route": r, "probability": 0.08, "delay_s": 5} for r in venue.order_routes]
+    rules += [
+        {"kind": "partial_fill", "route": "place_order", "probability": 0.12, "fill_ratio": 0.5},
+        {"kind": "stale_position", "route": venue.position_glob, "probability": 0.10},
+    ]
+    return tuple(rules)
+
+
 # Once each, early, whatever the seed draws: a short run still sees every kind on an order.
 SCRIPTED_FAULTS: tuple[dict[str, Any], ...] = (
     {"kind": "timeout", "route": "place_order", "after": 2, "times": 1, "delay_s": 5},
@@ -92,31 +197,44 @@ FLAG_KEYS = ("venue_unavailable", "reconciliation", "stale_position")
 
 @dataclass(frozen=True)
 class MatrixConfig:
-    """One cell of the matrix: env kind × position mode × margin mode, with or without resets."""
+    """One cell of the matrix: venue × env kind × position mode × margin mode, with or without resets.
+
+    ``index``: the cell's place among its venue's cells; it seeds the run (actions, faults, env ids),
+    so a venue's runs do not depend on which other venues are in the matrix."""
 
     sltp: bool
     position_mode: str  # "one_way" | "hedge"
     margin_mode: str  # "isolated" | "crossed"
     resets: bool = False  # close_position_on_reset, episodes of EPISODE_STEPS
     partial_fill_policy: str = "resend"  # passed only if the env's config has the field
+    venue: str = "bitget"
+    index: int = 0
 
     @property
     def name(self) -> str:
         kind = "sltp" if self.sltp else "standard"
-        return f"{kind}/{self.position_mode}/{self.margin_mode}{'+resets' if self.resets else ''}"
+        resets = "+resets" if self.resets else ""
+        return f"{self.venue}/{kind}/{self.position_mode}/{self.margin_mode}{resets}"
+
+    @property
+    def spec(self) -> VenueSpec:
+        return VENUES[self.venue]
 
 
-def matrix() -> list[MatrixConfig]:
-    """Standard and SLTP × one-way/hedge × isolated/crossed, plus two runs with resets. The partial
-    fill policy alternates so that each env kind runs both."""
+def matrix(venues: tuple[str, ...] = tuple(VENUES)) -> list[MatrixConfig]:
+    """Per venue: standard and SLTP × one-way/hedge × isolated/crossed, plus two runs with resets.
+    The partial fill policy alternates so that each env kind runs both."""
     out = []
-    for i, sltp in enumerate((False, True)):
-        for j, pmode in enumerate(("one_way", "hedge")):
-            for k, mmode in enumerate(("isolated", "crossed")):
-                policy = ("resend", "drop")[(i + j + k) % 2]
-                out.append(MatrixConfig(sltp, pmode, mmode, partial_fill_policy=policy))
-    out.append(MatrixConfig(False, "one_way", "isolated", resets=True, partial_fill_policy="drop"))
-    out.append(MatrixConfig(True, "hedge", "crossed", resets=True, partial_fill_policy="resend"))
+    for venue in venues:
+        cells = []
+        for i, sltp in enumerate((False, True)):
+            for j, pmode in enumerate(("one_way", "hedge")):
+                for k, mmode in enumerate(("isolated", "crossed")):
+                    policy = ("resend", "drop")[(i + j + k) % 2]
+                    cells.append((sltp, pmode, mmode, False, policy))
+        cells.append((False, "one_way", "isolated", True, "drop"))
+        cells.append((True, "hedge", "crossed", True, "resend"))
+        out += [MatrixConfig(*cell, venue=venue, index=n) for n, cell in enumerate(cells)]
     return out
 
 
@@ -149,10 +267,14 @@ class Tally:
     config: str
     steps: int = 0
     wall_s: float = 0.0
-    decisions: int = 0  # orders the env meant to send (accepted or unknown; a close counts per leg)
-    venue_orders: int = 0  # our orders on the venue (client orders and close-position orders)
+    decisions: int = 0  # client ids the env reported accepted or unknown (see the module docstring)
+    venue_orders: int = 0  # our orders on the venue (client, close-position and conditional orders)
+    decisions_by_kind: Counter = field(default_factory=Counter)  # entry, resend, bracket, close
+    conditional_orders: int = 0  # of venue_orders: separate conditional (bracket) orders
     duplicate_ids: int = 0  # client ids the venue holds twice, or the env reported accepted twice
-    orphan_steps: int = 0  # checks with a live trigger order while the venue is flat
+    orphan_steps: int = 0  # checks with a live trigger order for a flat side, after a step that saw it
+    orphans_unseen: int = 0  # the same after a step that could not see the venue flat (see _check)
+    brackets_cancelled: int = 0  # leftover conditional orders the env reported cancelling
     over_exposed_steps: int = 0  # checks with a venue leg larger than one trade
     unexplained_mismatches: int = 0  # env != venue, unflagged, not a stale read the env could not see
     stale_undetectable: int = 0  # env != venue after a stale last read, with no evidence against it
@@ -230,6 +352,19 @@ def _legs_of_venue(rows: list[dict[str, Any]]) -> tuple[tuple[str, Decimal], ...
     )
 
 
+def _closing_side(trigger: dict[str, Any]) -> str:
+    """The position side a closing trigger order closes: its position side (hedge mode, Bitget's
+    position TP/SL), else the side its closing order reduces (a one-way close-all: sell closes long)."""
+    return trigger.get("pos_side") or ("long" if trigger["side"] == "sell" else "short")
+
+
+def _kind_of(action: str, client_oid: str) -> str:
+    """A decision's kind for the report: entry, resend (an entry's id plus ``r``), bracket or close."""
+    if action.startswith("open"):
+        return "resend" if client_oid.endswith("r") else "entry"
+    return "bracket" if action in ("stop_loss", "take_profit") else action
+
+
 def _sent(info: dict[str, Any]) -> bool:
     """The step sent an order, or may have (accepted or unknown), new or not."""
     return any(o.get("status") in ("accepted", "unknown") for o in info.get("orders") or [])
@@ -253,7 +388,11 @@ def describe(legs: tuple[tuple[str, Decimal], ...]) -> str:
 class SoakRun:
     """One config's run. ``server`` has ``url`` and ``control`` (an EmulatorServer or the fixtures')."""
 
-    def __init__(self, server: Any, config: MatrixConfig, settings: Settings, index: int = 0) -> None:
+    def __init__(
+        self, server: Any, config: MatrixConfig, settings: Settings, index: int | None = None
+    ) -> None:
+        index = config.index if index is None else index
+        self.venue = config.spec
         self.url = server.url
         self.control = server.control
         # The env's clock drives the in-process emulator when there is one (no round trips), else the
@@ -283,11 +422,11 @@ class SoakRun:
 
     def _env_config(self) -> Any:
         cfg = self.config
-        cls = BitgetFuturesSLTPTradingEnvConfig if cfg.sltp else BitgetFuturesTradingEnvConfig
+        cls = self.venue.sltp_config if cfg.sltp else self.venue.config
         fields: dict[str, Any] = {
             "base_url": self.url,
             "symbol": SYMBOL,
-            "quantity_per_trade": float(QUANTITY),
+            "quantity_per_trade": float(self.venue.quantity),
             "leverage": LEVERAGE,
             "position_mode": cfg.position_mode,
             "margin_mode": cfg.margin_mode,
@@ -308,7 +447,7 @@ class SoakRun:
         return cls(**fields)
 
     def _make_env(self) -> Any:
-        cls = BitgetFuturesSLTPTorchTradingEnv if self.config.sltp else BitgetFuturesTorchTradingEnv
+        cls = self.venue.sltp_env if self.config.sltp else self.venue.env
         cap = self.settings.max_sleep_s
         for _ in range(3):
             try:
@@ -324,7 +463,7 @@ class SoakRun:
     def _install_faults(self) -> None:
         for rule in SCRIPTED_FAULTS:
             self.control.add_fault(**rule)
-        for rule in SEEDED_FAULTS:
+        for rule in seeded_faults(self.venue):
             self.control.add_fault(times=None, **rule)
 
     def _script(self, kind: str, route: str, **fields: Any) -> None:
@@ -340,48 +479,76 @@ class SoakRun:
         self.control.add_fault(kind, route, **fields)
         for rule in pending:
             self.control.add_fault(**rule)
-        for rule in SEEDED_FAULTS:
+        for rule in seeded_faults(self.venue):
             self.control.add_fault(times=None, **rule)
 
     def _provision(self) -> None:
         """Put the account in the env's modes (after an emulator reset), without faults."""
-        ex = ccxt_client(self.url, enableRateLimit=False, timeout=5000)
+        ex = ccxt_client(self.url, self.venue.name, enableRateLimit=False, timeout=5000)
         ex.load_markets()
         hedge = self.config.position_mode == "hedge"
-        ex.set_position_mode(hedge, SYMBOL)
-        ex.set_margin_mode(MarginMode(self.config.margin_mode).ccxt, SYMBOL)
-        if hedge and self.config.margin_mode == "isolated":
+        self._setting(lambda: ex.set_position_mode(hedge, SYMBOL))
+        self._setting(lambda: ex.set_margin_mode(MarginMode(self.config.margin_mode).ccxt, SYMBOL))
+        if hedge and self.config.margin_mode == "isolated" and self.venue.leverage_per_side:
             for side in ("long", "short"):
                 ex.set_leverage(LEVERAGE, SYMBOL, {"holdSide": side})
         else:
             ex.set_leverage(LEVERAGE, SYMBOL)
 
+    def _setting(self, call: Callable[[], Any]) -> None:
+        """A settings call; a venue answering "nothing to change" (it is so already) is fine."""
+        try:
+            call()
+        except ccxt.ExchangeError as e:
+            if not any(code in str(e) for code in self.venue.no_change_codes):
+                raise
+
+    def _reset_emulator(self, fault_seed: int) -> None:
+        self.control.reset(history_bars=HISTORY_BARS, fault_seed=fault_seed, **self.venue.reset_fields)
+        self._cursor = 0
+
     # ------------------------------------------------------------------ venue side
 
     def _read_ledger(self) -> list[dict[str, Any]]:
-        events = self.control.ledger("order", "fault", "request", since=self._cursor)
+        events = self.control.ledger("order", "trigger", "fault", "request", since=self._cursor)
         if events:
             self._cursor = events[-1]["seq"]
         for e in events:
             if e["kind"] == "fault":
                 self.tally.faults[e["fault"]] += 1
-            elif e["kind"] == "order" and e["symbol"] == MARKET_ID and e["source"] in OUR_SOURCES:
+            elif self._ours(e):
                 self.tally.venue_orders += 1
-                if e["source"] == "api":
+                if e["kind"] == "trigger":
+                    self.tally.conditional_orders += 1
+                if e["kind"] == "trigger" or e["source"] == "api":
                     self._api_oids[e["client_oid"]] += 1
         return events
+
+    def _ours(self, event: dict[str, Any]) -> bool:
+        """A ledger event of an order our client placed (see the module docstring)."""
+        if event.get("symbol") != MARKET_ID:
+            return False
+        if event["kind"] == "order":
+            return event["source"] in self.venue.our_sources
+        # A conditional order placed through the API (Bitget's position TP/SL ride on the entry).
+        return event["kind"] == "trigger" and self.venue.conditional_orders
 
     def _venue(
         self, settle: bool = True, triggers: bool = True
     ) -> tuple[tuple[tuple[str, Decimal], ...], int]:
-        """The venue's legs, and its live trigger orders when it is flat (else 0), once held requests
-        have executed (``settle=False``: none is held; ``triggers=False``: no trigger count)."""
+        """The venue's legs, and its orphans: live trigger orders that would close a position side
+        the venue holds flat (all of them when it is flat; in hedge mode those of the flat side), once
+        held requests have executed (``settle=False``: none is held; ``triggers=False``: no count)."""
         if settle:
             self.control.settle()
         legs = _legs_of_venue(self.control.positions())
-        if legs or not triggers:
+        if not triggers or len(legs) == 2:
             return legs, 0
-        return legs, sum(t["status"] == "live" for t in self.control.orders()["triggers"])
+        held = {side for side, _ in legs}
+        return legs, sum(
+            t["status"] == "live" and t["symbol"] == MARKET_ID and _closing_side(t) not in held
+            for t in self.control.orders()["triggers"]
+        )
 
     # ------------------------------------------------------------------ env side
 
@@ -399,6 +566,7 @@ class SoakRun:
                 action = str(leg.get("action", order.get("action", "")))
                 if oid not in self._decided:
                     new.append(f"{action} {status}")
+                    self.tally.decisions_by_kind[_kind_of(action, oid)] += 1
                 self._decided.add(oid)
                 if action.startswith("open"):
                     self._decided_opens.add(oid)
@@ -406,17 +574,20 @@ class SoakRun:
                     seen_here.add(oid)
                     self._reported[oid] += 1
         for pf in info.get("partial_fills") or []:
+            # The env's note: "dropped", "resent", or "resend <status>" (rejected: the rest is below
+            # the market's minimum; unknown: the venue did not answer).
             self.tally.partial_fills["reported"] += 1
-            text = " ".join(str(v) for v in pf.values()).lower()
-            for word, name in (("resen", "resent"), ("drop", "dropped")):
-                if word in text:
-                    self.tally.partial_fills[name] += 1
-            for key, value in pf.items():  # a resend's new client id (key names vary: *oid*)
-                if key != "client_oid" and "oid" in key and isinstance(value, str) and value:
-                    if value not in self._decided:
-                        new.append("resend")
-                    self._decided.add(value)
-                    self._decided_opens.add(value)
+            outcome = str(pf.get("action") or "unlabelled")
+            self.tally.partial_fills[outcome] += 1
+            resend = pf.get("resend_client_oid")
+            if resend and outcome in ("resent", "resend unknown"):
+                if resend not in self._decided:
+                    new.append("resend")
+                    self.tally.decisions_by_kind["resend"] += 1
+                self._decided.add(resend)
+                self._decided_opens.add(resend)
+        self.tally.brackets_cancelled += int(info.get("brackets_cancelled") or 0)
+        self.tally.brackets_cancelled += int(info.get("orphans_cancelled") or 0)
         return new
 
     def _events(self) -> list[dict[str, Any]]:
@@ -429,11 +600,7 @@ class SoakRun:
 
     def _audit(self, label: str, new: list[str], events: list[dict[str, Any]]) -> None:
         """An example for the report when a step's reported orders and the venue's disagree in number."""
-        ours = [
-            e
-            for e in events
-            if e["kind"] == "order" and e["symbol"] == MARKET_ID and e["source"] in OUR_SOURCES
-        ]
+        ours = [e for e in events if self._ours(e)]
         if len(ours) != len(new):
             faults = [f"{e['route']}:{e['fault']}" for e in events if e["kind"] == "fault"]
             self._example(
@@ -442,11 +609,28 @@ class SoakRun:
 
     def _check(self, info: dict[str, Any], sent: bool, step_events: list[dict[str, Any]]) -> None:
         # Only SLTP entries carry brackets: the standard env's triggers are counted at the end.
-        venue, live_triggers = self._venue(settle=False, triggers=self.config.sltp)
+        venue, orphans = self._venue(settle=False, triggers=self.config.sltp)
         env = _legs_of_env(self.env.position)
-        if not venue and live_triggers:
-            self.tally.orphan_steps += 1
-        over = any(size > QUANTITY for _, size in venue)
+        reads = [
+            e
+            for e in step_events
+            if e["kind"] == "request" and e["route"] in self.venue.position_routes and e["status"] == 200
+        ]
+        last_stale = bool(reads) and reads[-1]["fault"] == "stale_position"
+        if orphans:
+            # Separate bracket legs outlive their position (Binance's closePosition orders): the env
+            # cancels what is left once it sees the position gone. A step that could not see it (the
+            # venue unreachable, or its last position read stale: the venue's own lag) leaves it to
+            # the next step that does; if that one leaves it too, it counts there.
+            if info.get("venue_unavailable") or last_stale:
+                self.tally.orphans_unseen += 1
+            else:
+                self.tally.orphan_steps += 1
+                self._example(
+                    f"step {self.tally.steps}: {orphans} live trigger order(s) for a flat side, venue "
+                    f"{describe(venue)} ({_brief(info)})"
+                )
+        over = any(size > self.venue.quantity for _, size in venue)
         if over:
             self.tally.over_exposed_steps += 1
             if not self._over:
@@ -457,12 +641,6 @@ class SoakRun:
         self.tally.unavailable_steps += bool(info.get("venue_unavailable"))
         mismatch = env != venue
         if mismatch and not flagged:
-            reads = [
-                e
-                for e in step_events
-                if e["kind"] == "request" and e["route"] in POSITION_ROUTES and e["status"] == 200
-            ]
-            last_stale = bool(reads) and reads[-1]["fault"] == "stale_position"
             if self._contradiction or sent or not last_stale:
                 self.tally.unexplained_mismatches += 1
                 if not self._unexplained:  # the first step of a streak
@@ -513,11 +691,11 @@ class SoakRun:
                 if not opening:
                     continue
                 if name == "stale_burst":
-                    self._script("stale_position", "/api/v2/mix/position/*", times=3)
+                    self._script("stale_position", self.venue.position_glob, times=3)
                 elif name == "fail_candles":
-                    self._script("server_error", "/api/v2/mix/market/*candles", times=budget)
+                    self._script("server_error", self.venue.candle_glob, times=budget)
                 else:
-                    self._script("server_error", "/api/v2/mix/position/*", times=budget)
+                    self._script("server_error", self.venue.position_glob, times=budget)
             else:
                 venue, _ = self._venue()
                 if not venue:
@@ -532,8 +710,7 @@ class SoakRun:
     def _emulator_restart(self) -> None:
         self._read_ledger()  # the reset drops the ledger: take what is in it first
         self._restarts += 1
-        self.control.reset(history_bars=HISTORY_BARS, fault_seed=self._fault_seed + 100 * self._restarts)
-        self._cursor = 0
+        self._reset_emulator(self._fault_seed + 100 * self._restarts)
         self._provision()
         self._read_ledger()
         self._install_faults()
@@ -599,8 +776,7 @@ class SoakRun:
     def run(self) -> Tally:
         start = time.perf_counter()
         try:
-            self.control.reset(history_bars=HISTORY_BARS, fault_seed=self._fault_seed)
-            self._cursor = 0
+            self._reset_emulator(self._fault_seed)
             self.env = self._make_env()
             self._install_faults()
             self._reset()
@@ -631,21 +807,25 @@ class SoakRun:
             self.tally.exceptions[f"final:{type(e).__name__}"] += 1
         self._record_orders(self.env.last_info)
         self._events()
-        venue, live_triggers = self._venue()
+        venue, orphans = self._venue()
         env = _legs_of_env(self.env.position)
         self.tally.final_match = env == venue
         self.tally.final_env, self.tally.final_venue = describe(env), describe(venue)
-        if not venue and live_triggers:
+        if orphans:
             self.tally.orphan_steps += 1
+            self._example(f"final: {orphans} live trigger order(s) for a flat side, venue {describe(venue)}")
         t = self.tally
         t.decisions = len(self._decided)
         t.duplicate_ids = sum(n - 1 for n in self._api_oids.values() if n > 1) + sum(
             n - 1 for n in self._reported.values() if n > 1
         )
-        t.missing_on_venue = len(self._decided_opens - set(self._api_oids))
+        # Every decision carries our client id where closes do (Binance); else only entries do.
+        checked = self._decided if self.venue.closes_have_our_ids else self._decided_opens
+        t.missing_on_venue = len(checked - set(self._api_oids))
         t.unreported_on_venue = len(set(self._api_oids) - self._decided)
 
 
-def run_config(server: Any, config: MatrixConfig, settings: Settings, index: int = 0) -> Tally:
-    """Run one config of the matrix on ``server`` (it is reset first)."""
+def run_config(server: Any, config: MatrixConfig, settings: Settings, index: int | None = None) -> Tally:
+    """Run one config of the matrix on ``server``, an emulator of the config's venue (it is reset
+    first); ``index`` overrides the config's seed index."""
     return SoakRun(server, config, settings, index).run()
