@@ -20,11 +20,12 @@ from starlette.responses import Response
 
 from ...engine import EngineConfig, Instrument
 from ...faults import FaultRule
-from ...http import Admission, JSONResponse, RouteSpec
+from ...http import Admission, RouteSpec
 from ..base import Credentials
 from ..common.pages import gateway_error
 from ..common.symbols import parse_perpetual
 from . import errors, limits, wire
+from .common import answer
 from .instruments import spec_for
 from .routes import BinanceRoutes
 
@@ -34,29 +35,25 @@ if TYPE_CHECKING:
 DEFAULT_CREDENTIALS = Credentials(api_key="emulator-key", api_secret="emulator-secret")
 
 
-def _error(err: errors.BinanceError) -> Response:
-    return JSONResponse(wire.error_body(err.code, err.msg), status_code=err.status)
-
-
 class BinanceWire:
     name = "binance"
 
     def rate_limited(self, rule: FaultRule, now_ms: int) -> Response:
-        response = _error(errors.too_many_requests("127.0.0.1", limits.WEIGHT_LIMIT_DEFAULT))
+        response = answer(errors.too_many_requests("127.0.0.1", limits.WEIGHT_LIMIT_DEFAULT))
         response.headers["Retry-After"] = f"{rule.retry_after_s:g}"  # the scripted fault's hint
         return response
 
-    def server_error(self, rule: FaultRule) -> Response:
-        return gateway_error(rule.status)
+    def serveranswer(self, rule: FaultRule) -> Response:
+        return gatewayanswer(rule.status)
 
-    def internal_error(self, now_ms: int) -> Response:
-        return _error(errors.INTERNAL)
+    def internalanswer(self, now_ms: int) -> Response:
+        return answer(errors.INTERNAL)
 
     def not_found(self, path: str, now_ms: int) -> Response:
-        return _error(errors.unknown_path(path, "GET"))
+        return answer(errors.unknown_path(path, "GET"))
 
     def not_found_for(self, path: str, method: str, now_ms: int) -> Response:
-        return _error(errors.unknown_path(path, method))
+        return answer(errors.unknown_path(path, method))
 
     def admit(self, emulator: Emulator, spec: RouteSpec, request: Request) -> Admission:
         return limits.admit(emulator, spec, request)
