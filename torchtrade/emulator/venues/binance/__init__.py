@@ -43,10 +43,10 @@ class BinanceWire:
         response.headers["Retry-After"] = f"{rule.retry_after_s:g}"  # the scripted fault's hint
         return response
 
-    def serveranswer(self, rule: FaultRule) -> Response:
-        return gatewayanswer(rule.status)
+    def server_error(self, rule: FaultRule) -> Response:
+        return gateway_error(rule.status)
 
-    def internalanswer(self, now_ms: int) -> Response:
+    def internal_error(self, now_ms: int) -> Response:
         return answer(errors.INTERNAL)
 
     def not_found(self, path: str, now_ms: int) -> Response:
