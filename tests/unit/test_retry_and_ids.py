@@ -123,3 +123,18 @@ def test_env_ids_are_ascii_only():
     # "é".isalnum() is True, but a venue refuses non-ASCII client ids.
     with pytest.raises(ValueError, match="ASCII"):
         ClientOrderIds("abé")
+
+
+def test_a_venues_own_codes_win_over_ccxts_class():
+    # ccxt maps Binance's -2019 to InsufficientFunds only on Binance's hosts; elsewhere it is generic.
+    err = ccxt.ExchangeError('binanceusdm {"code":-2019,"msg":"Margin is insufficient."}')
+    with (
+        pytest.raises(InsufficientMargin) as e,
+        translate_errors(None, "binance", "create_order", order=True, codes={"-2019": "insufficient_margin"}),
+    ):
+        raise err
+    assert e.value.code == "-2019"
+    assert e.value.__cause__ is err
+    with pytest.raises(OrderRejected) as e, translate_errors(None, "binance", "create_order", order=True):
+        raise err
+    assert not isinstance(e.value, InsufficientMargin)

@@ -167,13 +167,22 @@ async def _hold(request: Request, delay_s: float) -> None:
     Then it is executed as usual, as a venue does with a request that reached it: the client saw a
     timeout, yet the order exists. Waiting for the hang-up (not a fixed delay) keeps tests fast and
     deterministic: the request lands right after the client's timeout fires.
+
+    The hang-up is awaited as an event (the ASGI ``http.disconnect`` message), not polled, so the
+    request executes in the event loop's next turn after the connection closes: before the client's
+    follow-up on a new connection (a lookup by client id) can be served. On a venue that keeps client
+    ids unique among *open* orders only (Binance), a lookup that overtook the order it looks for would
+    let a resend through; the real venue processes a request that reached it first first.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + delay_s
-    while loop.time() < deadline:
-        if await request.is_disconnected():
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(request.receive(), timeout=left)
+        except TimeoutError:
             return
-        await asyncio.sleep(0.002)
+        if message.get("type") == "http.disconnect":
+            return
 
 
 def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:

@@ -27,6 +27,16 @@ BINANCE = VenueProfile(
     practice_name="demo trading",
     practice_call="demo_trading",  # ccxt refuses sandbox mode for futures; demo trading is the practice venue
     attached_brackets=False,
+    # A client id is refused only while an order with it is open: a filled one can be sent again.
+    client_ids_unique_while_open=True,
+    # ccxt maps these linear-futures codes only on Binance's own hosts (not behind a proxy or an
+    # emulator): what they mean, whatever the host.
+    error_codes={
+        "-2019": "insufficient_margin",  # Margin is insufficient
+        "-2021": "order_rejected",  # Order would immediately trigger
+        "-2022": "order_rejected",  # ReduceOnly Order is rejected
+        "-4164": "order_rejected",  # Order's notional must be no smaller than ...
+    },
 )
 
 _KIND_PARAM = {"stop_loss": "stopLossPrice", "take_profit": "takeProfitPrice"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import ccxt
@@ -41,8 +41,19 @@ def _retry_after(exchange: Any) -> float | None:
         return None
 
 
+#: the names a venue profile's ``error_codes`` may use
+ERROR_CLASSES: dict[str, type[VenueError]] = {
+    "insufficient_margin": InsufficientMargin,
+    "order_rejected": OrderRejected,
+    "transient": TransientVenueError,
+    "auth": AuthError,
+}
+
+
 @contextlib.contextmanager
-def translate_errors(exchange: Any, venue: str, op: str, *, order: bool = False) -> Iterator[None]:
+def translate_errors(
+    exchange: Any, venue: str, op: str, *, order: bool = False, codes: Mapping[str, str] | None = None
+) -> Iterator[None]:
     """Run a ccxt call, re-raising its failure as a torchtrade error.
 
     Args:
@@ -50,7 +61,22 @@ def translate_errors(exchange: Any, venue: str, op: str, *, order: bool = False)
         venue: venue name, for messages.
         op: what is being done (``"create_order"``), for messages and logs.
         order: the call places an order: a venue refusal is then an :class:`OrderRejected`.
+        codes: the venue's own codes and what they mean (names of :data:`ERROR_CLASSES`): they win
+            over ccxt's class, which for some venues depends on the host the client talks to.
     """
+    try:
+        with _translate(exchange, venue, op, order=order):
+            yield
+    except VenueError as e:
+        cls = ERROR_CLASSES.get((codes or {}).get(e.code or "", ""))
+        if cls is None or isinstance(e, cls):
+            raise
+        # The ccxt error stays the cause (callers look at it, e.g. for OrderNotFound).
+        raise cls(str(e), venue=venue, op=op, code=e.code) from e.__cause__
+
+
+@contextlib.contextmanager
+def _translate(exchange: Any, venue: str, op: str, *, order: bool) -> Iterator[None]:
     try:
         yield
     except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as e:

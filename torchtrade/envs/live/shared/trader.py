@@ -95,7 +95,9 @@ class FuturesTrader:
 
         def attempt() -> T:
             self.calls += 1
-            with translate_errors(self.exchange, self.profile.name, op, order=order):
+            with translate_errors(
+                self.exchange, self.profile.name, op, order=order, codes=self.profile.error_codes
+            ):
                 return fn(*args, **kwargs)
 
         return self.retrier.run(attempt)
@@ -432,7 +434,13 @@ class FuturesTrader:
             nonlocal ambiguous
             self.calls += 1
             try:
-                with translate_errors(self.exchange, self.profile.name, "close_position", order=True):
+                with translate_errors(
+                    self.exchange,
+                    self.profile.name,
+                    "close_position",
+                    order=True,
+                    codes=self.profile.error_codes,
+                ):
                     return self.exchange.close_position(self.symbol, leg.side if hedge else None)
             except TransientVenueError:
                 ambiguous = True
@@ -527,7 +535,9 @@ class FuturesTrader:
 
         def attempt() -> dict[str, Any]:
             self.calls += 1
-            with translate_errors(self.exchange, self.profile.name, "create_order", order=True):
+            with translate_errors(
+                self.exchange, self.profile.name, "create_order", order=True, codes=self.profile.error_codes
+            ):
                 try:
                     return self.exchange.create_order(self.symbol, "market", side, amount, None, dict(params))
                 except ccxt.ExchangeError as e:
@@ -541,6 +551,10 @@ class FuturesTrader:
             except TransientVenueError:
                 # Ambiguous: the order may have reached the venue. Look before resending.
                 found = self.find_order(client_oid, lookup)
+                if found is None and self.profile.client_ids_unique_while_open:
+                    # This venue would accept a resend of a filled order: make sure it is not just late.
+                    self.retrier.sleep(max(self.retrier.policy.initial_s, 0.05))
+                    found = self.find_order(client_oid, lookup)
                 if found is not None:
                     logger.info("order %s was placed despite the error; not resending", client_oid)
                     return found
@@ -603,7 +617,9 @@ class FuturesTrader:
         def attempt() -> dict[str, Any] | None:
             self.calls += 1
             try:
-                with translate_errors(self.exchange, self.profile.name, "fetch_order"):
+                with translate_errors(
+                    self.exchange, self.profile.name, "fetch_order", codes=self.profile.error_codes
+                ):
                     return self.exchange.fetch_order(
                         None, self.symbol, {"clientOrderId": client_oid, **(params or {})}
                     )

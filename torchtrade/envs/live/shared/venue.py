@@ -60,6 +60,11 @@ class VenueProfile:
             ``"demo_trading"`` (``enable_demo_trading``).
         attached_brackets: the entry order carries its stop-loss and take-profit (Bitget's presets);
             otherwise they are separate conditional orders the env places and cleans up itself.
+        client_ids_unique_while_open: the venue refuses a client id only while an order with it is
+            open (Binance), so a resend of a filled order would be accepted: after an ambiguous
+            failure, a lookup that finds nothing is repeated once after a pause before resending.
+        error_codes: the venue's codes and the torchtrade error each means, whatever ccxt made of them
+            (ccxt maps some Binance codes only on Binance's own hosts).
     """
 
     name: str
@@ -77,3 +82,5 @@ class VenueProfile:
     funding_interval_h: int = 8
     practice_call: str = "sandbox"
     attached_brackets: bool = True
+    client_ids_unique_while_open: bool = False
+    error_codes: dict[str, str] = field(default_factory=dict)
