@@ -28,11 +28,6 @@ class BinanceError(WireError):
     """An error answer: ``code``/``msg`` in the body, ``status`` as the HTTP status."""
 
     code: int
-    msg: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.msg}"
 
 
 # --- request format (ccxt: BadRequest) -----------------------------------------------------------

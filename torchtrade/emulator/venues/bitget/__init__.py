@@ -6,7 +6,6 @@ Default credentials (printed by ``torchtrade emulator serve``): API key ``emulat
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,8 @@ from starlette.responses import Response
 from ...engine import Instrument
 from ...faults import FaultRule
 from ..base import Credentials
+from ..common.pages import gateway_error
+from ..common.symbols import parse_perpetual
 from . import errors, wire
 from .instruments import spec_for
 from .routes import BitgetRoutes, bitget_error
@@ -22,9 +23,6 @@ from .routes import BitgetRoutes, bitget_error
 if TYPE_CHECKING:
     from ...http import RouteSpec
     from ...runtime import Emulator
-
-_UNIFIED = re.compile(r"^([A-Z0-9]+)/([A-Z0-9]+):([A-Z0-9]+)$")
-_ID = re.compile(r"^([A-Z0-9]+?)(USDT)$")
 
 DEFAULT_CREDENTIALS = Credentials(
     api_key="emulator-key", api_secret="emulator-secret", passphrase="emulator-passphrase"
@@ -43,16 +41,7 @@ class BitgetWire:
         return response
 
     def server_error(self, rule: FaultRule) -> Response:
-        # What a load balancer in front of the venue answers: an HTML page, not venue JSON.
-        reason = {
-            500: "Internal Server Error",
-            502: "Bad Gateway",
-            503: "Service Temporarily Unavailable",
-            504: "Gateway Time-out",
-        }.get(rule.status, "Server Error")
-        title = f"{rule.status} {reason}"
-        body = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-        return Response(body, status_code=rule.status, media_type="text/html")
+        return gateway_error(rule.status)
 
     def internal_error(self, now_ms: int) -> Response:
         return bitget_error(errors.INTERNAL, now_ms)
@@ -68,21 +57,7 @@ class BitgetVenue:
     wire = BitgetWire()
 
     def parse_symbol(self, symbol: str) -> tuple[str, str, str, str]:
-        text = symbol.strip().upper()
-        m = _UNIFIED.match(text)
-        if m:
-            base, quote, settle = m.groups()
-        else:
-            m = _ID.match(text)
-            if not m:
-                raise ValueError(
-                    f"symbol {symbol!r}: expected a USDT-margined perpetual such as BTC/USDT:USDT or BTCUSDT"
-                )
-            base, quote = m.groups()
-            settle = quote
-        if quote != "USDT" or settle != "USDT":
-            raise ValueError(f"symbol {symbol!r}: the Bitget emulator lists USDT-margined perpetuals only")
-        return f"{base}{quote}", base, quote, settle
+        return parse_perpetual(symbol, quotes=("USDT",), kind="USDT-margined", venue="Bitget")
 
     def instrument(self, market_id: str, base: str, quote: str, settle: str, price: Decimal) -> Instrument:
         return spec_for(market_id, price).build(market_id, base, quote, settle)

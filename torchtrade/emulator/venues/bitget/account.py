@@ -16,8 +16,9 @@ from ...engine import (
     TriggerKind,
 )
 from ...http import CallContext
+from ..common.closed_positions import closed_positions
+from ..common.positions import stale_aware
 from . import errors, wire
-from .closed_positions import closed_positions
 from .common import RoutesBase, endpoint
 
 # The businessType of the fee-rate query; "contract" is an alias of "mix" in Bitget's docs.
@@ -106,11 +107,7 @@ class AccountRoutes(RoutesBase):
 
     def _positions(self, ctx: CallContext, key: tuple[str, ...], rows: list[dict[str, Any]]) -> Response:
         """Serve position rows, or, under a ``stale_position`` fault, the rows served before."""
-        cache: dict[tuple[str, ...], list[dict[str, Any]]] = self.emu.wire_cache.setdefault("positions", {})
-        if ctx.stale_read:
-            return self._ok(cache.get(key, []))
-        cache[key] = rows
-        return self._ok(rows)
+        return self._ok(stale_aware(self.emu, ctx, key, rows, []))
 
     @endpoint("all_positions", "GET", "/api/v2/mix/position/all-position", reads_position=True)
     def all_positions(self, ctx: CallContext) -> Response:
@@ -138,9 +135,10 @@ class AccountRoutes(RoutesBase):
     def history_positions(self, ctx: CallContext) -> Response:
         """Closed positions (``fetch_positions_history``), newest first, 20 a page by default.
 
-        Derived from the account's fills and bills (see :mod:`.closed_positions`). ``startTime`` and
-        ``endTime`` bound the opening time (what ccxt filters ``since`` on), ``idLessThan`` pages back
-        by position id; ``productType`` defaults to USDT-FUTURES, as on Bitget.
+        Derived from the account's fills and bills (see :mod:`..common.closed_positions`).
+        ``startTime`` and ``endTime`` bound the opening time (what ccxt filters ``since`` on),
+        ``idLessThan`` pages back by position id; ``productType`` defaults to USDT-FUTURES, as on
+        Bitget.
         """
         p = self._query(ctx, {"symbol", "productType", "idLessThan", "startTime", "endTime", "limit"})
         product_type = self._product_type(p, required=False) or wire.SERVED_PRODUCT_TYPE

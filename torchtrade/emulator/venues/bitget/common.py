@@ -1,35 +1,27 @@
 """What every Bitget route shares: the ``endpoint`` declaration, error answers, request helpers.
 
 Route handlers are parse -> engine call -> serialise. They live by concern in :mod:`.market`
-(public data and start-up), :mod:`.account` (balances, positions, account settings, bills) and
-:mod:`.orders`; :mod:`.routes` assembles them.
+(public data and start-up), :mod:`.contract` (tiers, open interest, prices, public fills),
+:mod:`.account` (balances, positions, account settings, bills) and :mod:`.orders`; :mod:`.routes`
+assembles them.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import Response
 
-from ...engine import (
-    Account,
-    EngineError,
-    Instrument,
-    Reason,
-)
+from ...engine import Account, Instrument, Reason
 from ...http import CallContext, JSONResponse
-from ...params import ParamError, Params, Problem, parse_int_text, parse_json_object
+from ...params import Params, parse_int_text
+from ..common import routing
 from . import errors, wire
 from .auth import authenticate
 from .errors import BitgetError
-
-if TYPE_CHECKING:
-    from ...runtime import Emulator
-
 
 Handler = Callable[["RoutesBase", CallContext], Response]
 
@@ -51,14 +43,6 @@ def _response(body: dict[str, Any], status: int = 200) -> Response:
 
 def bitget_error(err: BitgetError, now_ms: int) -> Response:
     return _response(wire.error_body(err.code, err.msg, now_ms), err.status)
-
-
-def _param_error(e: ParamError) -> BitgetError:
-    if e.problem is Problem.MISSING:
-        return errors.empty(e.name)
-    if e.problem is Problem.NOT_JSON:
-        return errors.verification_failed(e.detail)
-    return errors.bad_param(e.name, e.detail)
 
 
 def client_oid(p: Params, name: str = "clientOid") -> str | None:
@@ -101,45 +85,38 @@ def endpoint(
     reads_position: bool = False,
     overrides: dict[Reason, tuple[str, str]] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Declare a route; errors of every kind become Bitget's error answer."""
+    """Declare a route; errors of every kind become Bitget's error answer.
+
+    ``private``: a signed route (key, passphrase, timestamp and signature checked first).
+    ``overrides``: this route's own code and text for some engine reasons.
+    """
 
     def wrap(fn: Handler) -> Handler:
         @functools.wraps(fn)
         def handler(self: RoutesBase, ctx: CallContext) -> Response:
-            now = self.emu.engine.now_ms
-            try:
+            now = self.emu.engine.now_ms  # an error's requestTime: the present the request came in
+
+            def run() -> Response:
                 if private:
                     creds = authenticate(ctx.request, ctx.body, self.emu.credentials, self._now_candidates())
                     ctx.account = creds.account
                 return fn(self, ctx)
-            except BitgetError as e:
-                return bitget_error(e, now)
-            except ParamError as e:
-                return bitget_error(_param_error(e), now)
-            except EngineError as e:
-                return bitget_error(errors.from_engine(e, overrides), now)
-            finally:
-                ignored = sorted({n for params in ctx.extra.get("params", ()) for n in params.ignored})
-                ctx.ignored = ignored[:MAX_IGNORED_LISTED] or None
 
-        handler.route = (name, method, path, places_order, reads_position)  # type: ignore[attr-defined]
-        return handler
+            return routing.guarded(
+                ctx,
+                run,
+                answer=lambda e: bitget_error(e, now),  # type: ignore[arg-type]
+                from_param=errors.from_param,
+                from_engine=lambda e: errors.from_engine(e, overrides),
+            )
+
+        return routing.declare(routing.RouteInfo(name, method, path, places_order, reads_position), handler)
 
     return wrap
 
 
-# Enough to spot a misspelt field in the ledger; a body of ten thousand junk keys is not listed whole.
-MAX_IGNORED_LISTED = 20
-
-
-class RoutesBase:
+class RoutesBase(routing.VenueRoutes):
     """The Bitget wire over one emulator: the helpers every group of routes uses."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
-
-    def _now_candidates(self) -> tuple[int, ...]:
-        return int(time.time() * 1000), self.emu.engine.now_ms
 
     def _ok(self, data: Any) -> Response:
         return _response(wire.envelope(data, self.emu.engine.now_ms))
@@ -147,13 +124,8 @@ class RoutesBase:
     # Bitget ignores parameters an endpoint does not read (ccxt relies on it: it sends marginCoin to
     # the bill route and passes a user's marginMode through set_leverage). Params lists them; the
     # endpoint wrapper records the names in the request's ledger entry.
-    @staticmethod
-    def _query(ctx: CallContext, known: set[str]) -> Params:
-        return remember_params(ctx, Params(dict(ctx.request.query_params), known))
-
-    @staticmethod
-    def _json(ctx: CallContext, known: set[str]) -> Params:
-        return remember_params(ctx, Params(parse_json_object(ctx.body), known))
+    _query = staticmethod(routing.query_params)
+    _json = staticmethod(routing.json_params)
 
     def _product_type(self, p: Params, *, required: bool = True) -> str | None:
         return p.choice("productType", wire.PRODUCT_TYPES, required=required)
@@ -185,9 +157,6 @@ class RoutesBase:
         self._check_margin_coin(p, inst)
         return inst, self._account(ctx)
 
-    def _account(self, ctx: CallContext) -> Account:
-        return self.emu.engine.account(ctx.account)  # type: ignore[arg-type]
-
     @staticmethod
     def _page(
         rows: list[Any],
@@ -213,9 +182,3 @@ class RoutesBase:
             if len(out) == limit:
                 break
         return out
-
-
-def remember_params(ctx: CallContext, params: Params) -> Params:
-    """Keep ``params`` on the call, so the endpoint wrapper can list what the route ignored."""
-    ctx.extra.setdefault("params", []).append(params)
-    return params

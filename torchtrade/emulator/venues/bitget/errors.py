@@ -11,19 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...engine import EngineError, Reason
-from ...params import printable
+from ...params import ParamError, Problem, printable
+from ..common.errors import WireError
 
 
 @dataclass(frozen=True, slots=True)
-class BitgetError(Exception):
-    """An error answer: ``code``/``msg`` in the body, ``status`` as the HTTP status."""
+class BitgetError(WireError):
+    """An error answer: ``code`` (a numeric string) and ``msg`` in the body, ``status`` (400 unless
+    said) as the HTTP status."""
 
     code: str
-    msg: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.msg}"
 
 
 # --- authentication (ccxt: AuthenticationError, InvalidNonce for the timestamp) -------------------
@@ -67,6 +64,16 @@ def bad_param(name: str, detail: str = "") -> BitgetError:
 
 def verification_failed(detail: str) -> BitgetError:
     return BitgetError(VERIFICATION_FAILED, f"Parameter verification failed: {detail}")
+
+
+def from_param(e: ParamError) -> BitgetError:
+    """Bitget's answer for a parameter :mod:`~...params` refused: 40019 for a missing one, 40017 for
+    a body that is not a JSON object, 40020 naming the parameter otherwise."""
+    if e.problem is Problem.MISSING:
+        return empty(e.name)
+    if e.problem is Problem.NOT_JSON:
+        return verification_failed(e.detail)
+    return bad_param(e.name, e.detail)
 
 
 def unknown_symbol(symbol: str) -> BitgetError:

@@ -3,15 +3,17 @@
 Values follow ``GET /api/v2/mix/market/contracts`` for these symbols (tick from ``pricePlace`` and
 ``priceEndStep``, lot from ``volumePlace``/``sizeMultiplier``, ``minTradeNum``, ``minTradeUSDT``,
 ``maxLever``, fee rates) and the first tier of Bitget's position tiers for the maintenance margin
-rate. A symbol the table does not know gets generic specs scaled to its price (see :func:`generic`).
+rate. A symbol the table does not know gets generic specs scaled to its price
+(:func:`..common.instruments.generic`), with the fees and minimum notional that
+:class:`~..base.InstrumentSpec` defaults to (Bitget's).
 """
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 from ..base import InstrumentSpec
+from ..common.instruments import generic
 
 KNOWN: dict[str, InstrumentSpec] = {
     "BTCUSDT": InstrumentSpec(
@@ -26,16 +28,6 @@ KNOWN: dict[str, InstrumentSpec] = {
     "XRPUSDT": InstrumentSpec(tick_size="0.0001", lot_size="1", min_qty="1", max_leverage=100, mmr="0.005"),
     "DOGEUSDT": InstrumentSpec(tick_size="0.00001", lot_size="1", min_qty="1", max_leverage=75, mmr="0.01"),
 }
-
-
-def generic(price: Decimal) -> InstrumentSpec:
-    """Specs for an unknown market: about 5 significant digits of price, lots worth ~0.5-5 USDT."""
-    p = float(price) if price > 0 else 1.0
-    tick_exp = math.floor(math.log10(p)) - 4
-    lot_exp = min(0, math.floor(math.log10(5 / p)))
-    tick = f"{Decimal(10) ** tick_exp:f}"
-    lot = f"{Decimal(10) ** lot_exp:f}"
-    return InstrumentSpec(tick_size=tick, lot_size=lot, min_qty=lot, max_leverage=50, mmr="0.01")
 
 
 def spec_for(market_id: str, price: Decimal) -> InstrumentSpec:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
 
 from ...data import Period
-from ...engine import (
-    Instrument,
-)
+from ...engine import Instrument
 from ...http import CallContext
-from ..common.market import open_interest
+from ..common import market
 from . import errors, wire
 from .common import RoutesBase, endpoint
 
@@ -123,28 +120,14 @@ class MarketRoutes(RoutesBase):
                 # The history endpoint holds finished candles only.
                 last_finished = period.floor(now) - 1
                 upper = last_finished if upper is None else min(upper, last_finished)
-            candles = series.candles(period, now, start_ms=start, end_ms=upper, limit=limit)
+            # The newest `limit` candles of the window (Bitget counts back from its end).
+            candles = market.candle_window(
+                series, period, now, start_ms=start, end_ms=upper, limit=limit, from_start=False
+            )
         except ValueError as e:
             raise errors.bad_param("granularity", str(e)) from None
-        # A finished candle never changes: its row is formatted once per run.
-        cache = self.emu.wire_cache.setdefault("candle_rows", {}).setdefault((inst.symbol, unified), {})
-        rows = []
-        for c in candles:
-            row = cache.get(c.t)
-            if row is None:
-                row = [
-                    str(c.t),
-                    wire.fmt(c.open),
-                    wire.fmt(c.high),
-                    wire.fmt(c.low),
-                    wire.fmt(c.close),
-                    wire.fmt(c.volume),
-                    wire.fmt(c.quote_volume, 6),
-                ]
-                if period.next(c.t) <= now:
-                    cache[c.t] = row
-            rows.append(row)
-        return self._ok(rows)
+        key = (inst.symbol, unified, "candles")
+        return self._ok(market.candle_rows(self.emu, key, period, candles, wire.candle_row))
 
     @endpoint("candles", "GET", "/api/v2/mix/market/candles", private=False)
     def candles(self, ctx: CallContext) -> Response:
@@ -165,44 +148,32 @@ class MarketRoutes(RoutesBase):
         return self._candles(ctx, "history-candles")
 
     def _ticker_row(self, inst: Instrument) -> dict[str, Any]:
-        eng = self.emu.engine
-        now = eng.now_ms
-        series = self.emu.series[inst.symbol]
-        last = eng.last_price(inst.symbol)
-        bid, ask = eng.book(inst.symbol)
-        day = series.closed_between(now - 86_400_000, now)
-        open24 = day[0].open if day else last
-        high24 = max((b.high for b in day), default=last)
-        low24 = min((b.low for b in day), default=last)
-        base_vol = sum((b.volume for b in day), Decimal(0))
-        quote_vol = sum((b.volume * b.close for b in day), Decimal(0))
-        utc_day = now - now % 86_400_000
-        today = series.closed_between(utc_day - 1, now)
-        open_utc = today[0].open if today else last
+        s = market.day_stats(self.emu, inst.symbol)
+        last = wire.fmt(s.last)
         return {
             "symbol": inst.symbol,
-            "lastPr": wire.fmt(last),
-            "askPr": wire.fmt(ask),
-            "bidPr": wire.fmt(bid),
+            "lastPr": last,
+            "askPr": wire.fmt(s.ask),
+            "bidPr": wire.fmt(s.bid),
             "bidSz": "1.5",
             "askSz": "1.5",
-            "high24h": wire.fmt(high24),
-            "low24h": wire.fmt(low24),
-            "ts": str(now),
-            "change24h": wire.fmt((last - open24) / open24, 5),
-            "baseVolume": wire.fmt(base_vol),
-            "quoteVolume": wire.fmt(quote_vol, 4),
-            "usdtVolume": wire.fmt(quote_vol, 4),
-            "openUtc": wire.fmt(open_utc),
-            "changeUtc24h": wire.fmt((last - open_utc) / open_utc, 5),
-            "indexPrice": wire.fmt(last),
-            "fundingRate": wire.fmt(eng.funding_rate(inst.symbol)),
-            "holdingAmount": wire.fmt(open_interest(self.emu, inst.symbol)),
+            "high24h": wire.fmt(s.high),
+            "low24h": wire.fmt(s.low),
+            "ts": str(s.now_ms),
+            "change24h": wire.fmt(s.change_ratio, 5),
+            "baseVolume": wire.fmt(s.base_volume),
+            "quoteVolume": wire.fmt(s.quote_volume, 4),
+            "usdtVolume": wire.fmt(s.quote_volume, 4),
+            "openUtc": wire.fmt(s.open_utc),
+            "changeUtc24h": wire.fmt(s.change_ratio_utc, 5),
+            "indexPrice": last,
+            "fundingRate": wire.fmt(self.emu.engine.funding_rate(inst.symbol)),
+            "holdingAmount": wire.fmt(market.open_interest(self.emu, inst.symbol)),
             "deliveryStartTime": None,
             "deliveryTime": None,
             "deliveryStatus": "",
-            "open24h": wire.fmt(open24),
-            "markPrice": wire.fmt(last),
+            "open24h": wire.fmt(s.open),
+            "markPrice": last,
         }
 
     @endpoint("ticker", "GET", "/api/v2/mix/market/ticker", private=False)
@@ -230,20 +201,11 @@ class MarketRoutes(RoutesBase):
             levels = min(p.int("limit", lo=1) or 1, 150)
         p.str("precision", max_len=8)
         bid, ask = self.emu.engine.book(inst.symbol)
-        # A synthetic ladder: one tick apart, growing size away from the touch (the emulator's
-        # fills never walk this book; it exists for clients that read it).
-        asks = [
-            [wire.fmt(ask + i * inst.tick_size), wire.fmt(inst.min_qty * (10 + 5 * i))] for i in range(levels)
-        ]
-        bids = [
-            [wire.fmt(bid - i * inst.tick_size), wire.fmt(inst.min_qty * (10 + 5 * i))]
-            for i in range(levels)
-            if bid - i * inst.tick_size > 0
-        ]
+        asks, bids = market.ladder(inst, bid, ask, levels)  # synthetic: see common.market
         return self._ok(
             {
-                "asks": asks,
-                "bids": bids,
+                "asks": [[wire.fmt(px), wire.fmt(q)] for px, q in asks],
+                "bids": [[wire.fmt(px), wire.fmt(q)] for px, q in bids],
                 "ts": str(self.emu.engine.now_ms),
                 "scale": wire.fmt(inst.tick_size),
                 "precision": "scale0",
@@ -297,11 +259,11 @@ class MarketRoutes(RoutesBase):
         size = p.int("pageSize", default=20, lo=1, hi=100) or 20
         page = p.int("pageNo", default=1, lo=1) or 1
         eng = self.emu.engine
-        step = inst.funding_interval_h * 3_600_000
-        first = self.emu.series[inst.symbol].first_open_ms
-        latest = eng.next_funding_ms(inst.symbol) - step
-        times = range(latest - ((page - 1) * size) * step, first - 1, -step)
+        # Newest first, `size` a page: page n ends (n - 1) × size settlements before the latest.
+        step = market.funding_step_ms(inst)
+        end = eng.next_funding_ms(inst.symbol) - step - (page - 1) * size * step
+        times = market.funding_instants(self.emu, inst.symbol, end_ms=end, limit=size, newest=True)
         rate = wire.fmt(eng.funding_rate(inst.symbol))
         return self._ok(
-            [{"symbol": inst.symbol, "fundingRate": rate, "fundingTime": str(t)} for t in list(times)[:size]]
+            [{"symbol": inst.symbol, "fundingRate": rate, "fundingTime": str(t)} for t in reversed(times)]
         )

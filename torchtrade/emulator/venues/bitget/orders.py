@@ -24,6 +24,7 @@ from ...engine import (
 )
 from ...http import CallContext
 from ...params import Params
+from ..common import routing
 from . import common, errors, wire
 from .common import RoutesBase, endpoint
 from .errors import BitgetError
@@ -411,9 +412,7 @@ class OrderRoutes(RoutesBase):
         for item in items:
             if not isinstance(item, dict):
                 raise errors.bad_param("orderIdList", "each entry is an object")
-            entry = common.remember_params(
-                ctx, Params(item, {"orderId", "clientOid"}, prefix="orderIdList[].")
-            )
+            entry = routing.remember(ctx, Params(item, {"orderId", "clientOid"}, prefix="orderIdList[]."))
             ids = (common.order_id(entry), common.client_oid(entry))
             if ids == (None, None):
                 raise errors.bad_param("orderIdList", "each entry needs orderId or clientOid")

@@ -7,9 +7,6 @@ grouped by concern: :mod:`.market`, :mod:`.contract`, :mod:`.account`, :mod:`.or
 
 from __future__ import annotations
 
-import functools
-
-from ...http import RouteSpec
 from .account import AccountRoutes
 from .common import bitget_error
 from .contract import ContractRoutes
@@ -20,15 +17,4 @@ __all__ = ["BitgetRoutes", "bitget_error"]
 
 
 class BitgetRoutes(MarketRoutes, ContractRoutes, AccountRoutes, OrderRoutes):
-    """Every Bitget route over one emulator."""
-
-    def specs(self) -> list[RouteSpec]:
-        out = []
-        for attr in dir(type(self)):
-            fn = getattr(type(self), attr)
-            route = getattr(fn, "route", None)
-            if route is None:
-                continue
-            name, method, path, places, reads = route
-            out.append(RouteSpec(name, method, path, functools.partial(fn, self), places, reads))
-        return out
+    """Every Bitget route over one emulator (:meth:`specs` lists them)."""

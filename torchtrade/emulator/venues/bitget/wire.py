@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ...data import Candle
 from ...engine import (
     Account,
     BalanceView,
@@ -30,8 +31,9 @@ from ...engine import (
     TriggerOrder,
     TriggerStatus,
 )
+from ..common.closed_positions import ClosedPosition
 from ..common.market import PublicTrade
-from .closed_positions import ClosedPosition
+from ..common.numbers import fmt
 
 PRODUCT_TYPES = {
     pt.lower(): pt
@@ -89,30 +91,6 @@ PLAN_STATUS = {
 }
 
 
-_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 19)}
-
-
-def fmt(value: Decimal | int | None, places: int = 8) -> str:
-    """A venue number: plain notation (never ``1E+1``), at most ``places`` decimals, no trailing zeros.
-
-    Hot path (every number of every candle row): ``str()`` is already plain for the values we hold,
-    so the general ``format``/``quantize`` route runs only when it is not.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if "E" in text:
-        text = format(value, "f")
-    dot = text.find(".")
-    if dot >= 0:
-        if len(text) - dot - 1 > places:
-            text = format(value.quantize(_QUANTUM[places]), "f")
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def envelope(data: Any, now_ms: int) -> dict[str, Any]:
     return {"code": "00000", "msg": "success", "requestTime": now_ms, "data": data}
 
@@ -122,6 +100,20 @@ def error_body(code: str, msg: str, now_ms: int) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- market data
+
+
+def candle_row(c: Candle) -> list[str]:
+    """A candle (``GET /api/v2/mix/market/candles`` and the history routes), every field a string:
+    open time, open, high, low, close, base volume, quote volume."""
+    return [
+        str(c.t),
+        fmt(c.open),
+        fmt(c.high),
+        fmt(c.low),
+        fmt(c.close),
+        fmt(c.volume),
+        fmt(c.quote_volume, 6),
+    ]
 
 
 def contract_row(inst: Instrument) -> dict[str, Any]:

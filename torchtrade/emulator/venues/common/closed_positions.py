@@ -1,4 +1,8 @@
-"""An account's closed positions, with their totals, derived from its fills (venue-neutral).
+"""An account's closed positions, with their totals, derived from its fills and bills.
+
+What a venue's positions-history route serves (Bitget's ``history-position``; Bybit's closed PnL and
+OKX's positions history are the same records). Binance USD-M has no such route (ccxt:
+``fetchPositionsHistory: False``), so only Bitget reads it today.
 
 The engine keeps each position as it was when it went flat (``Account.closed_positions``: id,
 side, margin mode, leverage, entry price, realized PnL, funding, open and update times) but not

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
+
+@dataclass(frozen=True, slots=True)
 class WireError(Exception):
-    """A venue's error answer (each venue subclasses it with its ``code``, ``msg`` and ``status``).
+    """A venue's error answer: ``code``/``msg`` in the body, ``status`` as the HTTP status.
 
-    Raised anywhere in a route handler; :func:`~.routing.guarded` answers it.
+    Each venue subclasses it, narrowing ``code`` to its own type (Bitget's are strings, Binance's
+    negative integers). Raised anywhere in a route handler; :func:`~.routing.guarded` answers it.
     """
 
     code: object
     msg: str
-    status: int
+    status: int = 400
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.msg}"

@@ -72,6 +72,11 @@ class DayStats:
         return (self.last - self.open) / self.open if self.open else ZERO
 
     @property
+    def change_ratio_utc(self) -> Decimal:
+        """The change since the current UTC day opened, as a ratio of that open."""
+        return (self.last - self.open_utc) / self.open_utc if self.open_utc else ZERO
+
+    @property
     def vwap(self) -> Decimal:
         return self.quote_volume / self.base_volume if self.base_volume else self.last
 

@@ -1,10 +1,10 @@
 """Route plumbing every venue wire shares: declaring routes, collecting them, reading parameters.
 
-A venue groups its handlers in classes by concern (market, account, orders). Each handler is
-declared with :func:`declare` (name, method, path, what it does for fault targeting, its request
-weight), usually through the venue's own ``endpoint`` decorator, which adds authentication and the
-venue's error answers around it. :func:`collect` turns the declared handlers of a routes object into
-the :class:`~...http.RouteSpec` list the HTTP layer serves.
+A venue groups its handlers in classes by concern (market, account, orders) over
+:class:`VenueRoutes`. Each handler is declared with :func:`declare` (name, method, path, what it does
+for fault targeting, its request weight), usually through the venue's own ``endpoint`` decorator,
+which adds authentication and the venue's error answers around it. :func:`collect` turns the declared
+handlers of a routes object into the :class:`~...http.RouteSpec` list the HTTP layer serves.
 
 :func:`guarded` runs a handler and turns every refusal into the venue's answer: the venue's own
 :class:`~.errors.WireError`, a parameter :class:`~...params.ParamError` or an engine refusal
@@ -19,17 +19,21 @@ the request's ledger entry (names only, never values).
 from __future__ import annotations
 
 import functools
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
-from ...engine import EngineError
+from ...engine import Account, EngineError
 from ...http import CallContext, RouteSpec, Weight
 from ...params import ParamError, Params, Problem, parse_json_object
 from .errors import WireError
+
+if TYPE_CHECKING:
+    from ...runtime import Emulator
 
 # Enough to spot a misspelt field in the ledger; a body of ten thousand junk keys is not listed whole.
 MAX_IGNORED_LISTED = 20
@@ -79,6 +83,29 @@ def collect(routes: object) -> list[RouteSpec]:
             )
         )
     return out
+
+
+class VenueRoutes:
+    """The base of a venue's route classes: the emulator they serve, and helpers every venue needs.
+
+    A venue's route groups (market, account, orders) derive from it, through the venue's own base
+    of helpers; the class that joins the groups lists their routes with :meth:`specs`.
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    def specs(self) -> list[RouteSpec]:
+        return collect(self)
+
+    def _now_candidates(self) -> tuple[int, ...]:
+        """The instants a signed request's timestamp may be near: the wall clock (ccxt signs with
+        it) and the emulator's present (a client that synced its clock to our server time)."""
+        return int(time.time() * 1000), self.emu.engine.now_ms
+
+    def _account(self, ctx: CallContext) -> Account:
+        """The engine account of the credentials the request was authenticated with."""
+        return self.emu.engine.account(ctx.account)  # type: ignore[arg-type]
 
 
 def guarded(
