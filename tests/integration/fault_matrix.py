@@ -248,7 +248,10 @@ class Settings:
     retry_attempts: int = 6
     retry_backoff_s: float = 0.001
     retry_max_backoff_s: float = 0.01
-    max_sleep_s: float = 0.02  # cap of every retry wait (a 429's hint included)
+    # Cap of every retry wait (a 429's hint included). Not below the env's own deliberate pauses:
+    # on Binance it looks for an order again 50 ms after a look-up that found nothing (a timed-out
+    # order may land late), and a shorter pause would test another env than the one that ships.
+    max_sleep_s: float = 0.05
 
     def __post_init__(self) -> None:
         if not 1 <= self.steps <= MAX_STEPS:
