@@ -27,6 +27,15 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.integration.wire_fuzz_support import (
+    assert_books_balance,
+    fill_in,
+    mutate,
+    mutations,
+    snapshot,
+    values_named,
+)
+
 KEY, SECRET, PASSPHRASE = "emulator-key", "emulator-secret", "emulator-passphrase"
 TIMEOUT = (2, 5)  # connect, read (s): a hang fails the test instead of stalling it
 
@@ -257,8 +266,6 @@ class Raw:
         self.token = token
 
 
-DELETE = object()  # a mutation that removes the parameter
-
 # What broke venues before (and Python's own parsers accept): always near the top of the draw.
 CLASSICS = [
     "\u00b2", "\ud800", "a\udfffb", "1_000", "\uff15", "\u0665", "+5", " 5", "5 ", "-1", "0", "", "x" * 5000,
@@ -300,14 +307,6 @@ NAMES = [
     "leverage", "marginCoin", "marginMode", "symbol", "productType", "planType", "holdSide", "triggerPrice",
     "side", "orderType", "tradeSide", "reduceOnly", "force", "granularity", "coin", "posMode",
 ]  # fmt: skip
-
-
-def mutations(reads: list[str]) -> st.SearchStrategy[dict[str, Any]]:
-    """Changes to a request: mostly to the parameters the route reads, sometimes to any name."""
-    names = st.one_of(
-        st.sampled_from(reads), st.sampled_from(reads), st.sampled_from(NAMES), st.text(max_size=8)
-    )
-    return st.dictionaries(names, st.one_of(values, st.just(DELETE)), min_size=1, max_size=3)
 
 
 bodies = st.one_of(
@@ -390,39 +389,6 @@ def signed(
     )
 
 
-def snapshot(control) -> tuple:
-    return control.orders(), control.positions(), control.balances(), control.fills()
-
-
-def assert_books_balance(state: tuple, events: list[dict]) -> None:
-    """wallet − deposits == realized PnL − fees − funding, from the engine's own records."""
-    _, _, (balance,), fills = state
-    total = {kind: Decimal(0) for kind in ("deposit", "liquidation", "funding")}
-    for e in events:
-        total[e["kind"]] += Decimal(e.get("amount") or e.get("liquidation_fee") or e.get("payment") or 0)
-    realized = sum((Decimal(f["realized_pnl"]) for f in fills), Decimal(0))
-    fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0)) + total["liquidation"]
-    assert Decimal(balance["wallet"]) - total["deposit"] == realized - fees - total["funding"]
-
-
-def client_oids_in(data: Any) -> list[Any]:
-    if isinstance(data, dict):
-        return [v for k, v in data.items() if k == "clientOid"] + [
-            x for v in data.values() for x in client_oids_in(v)
-        ]
-    if isinstance(data, list):
-        return [x for v in data for x in client_oids_in(v)]
-    return []
-
-
-def fill_in(params: Any, ids: dict[str, str]) -> Any:
-    if isinstance(params, dict):
-        return {k: fill_in(v, ids) for k, v in params.items()}
-    if isinstance(params, list):
-        return [fill_in(v, ids) for v in params]
-    return ids.get(params, params) if isinstance(params, str) else params
-
-
 @pytest.fixture(scope="module")
 def session():
     with requests.Session() as s:
@@ -473,13 +439,8 @@ def test_hostile_requests_are_refused_without_a_trace(
     if advance == 7:  # now and then time moves: fills, funding and liquidations join the books
         control.advance(bars=97)
         scene["state"] = snapshot(control)
-    changes = data.draw(mutations(sorted({*valid, *optional}) or NAMES), label="changes")
-    params = fill_in(valid, scene["ids"])
-    for key, value in changes.items():
-        if value is DELETE:
-            params.pop(key, None)
-        else:
-            params[key] = value
+    changes = data.draw(mutations(sorted({*valid, *optional}) or NAMES, NAMES, values), label="changes")
+    params = mutate(fill_in(valid, scene["ids"]), changes)
     before = scene["state"]
     resp = signed(session, emulator_server.url, method, path, params, raw_body, spoil)
     assert resp.status_code in (200, 400), (name, resp.status_code, resp.text[:300])
@@ -493,7 +454,7 @@ def test_hostile_requests_are_refused_without_a_trace(
     else:
         assert answer["code"] == "00000"
         # Whatever was accepted is stored in the venue's alphabet ("" where a batch entry named none).
-        for oid in client_oids_in(answer["data"]):
+        for oid in values_named(answer["data"], ["clientOid"]):
             assert oid == "" or CLIENT_OID_ALPHABET.fullmatch(oid), (name, oid)
     events = control.ledger("internal_error", "deposit", "liquidation", "funding")
     assert [e for e in events if e["kind"] == "internal_error"] == []
