@@ -1,5 +1,6 @@
 """TorchRL live-trading environments: every env and config of torchtrade."""
 
+from .alpaca import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
 from .binance import (
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
@@ -19,6 +20,8 @@ from .live.shared.config import FuturesEnvConfig
 from .utils import TimeFrame, TimeFrameUnit
 
 __all__ = [
+    "AlpacaSLTPTradingEnvConfig",
+    "AlpacaTradingEnvConfig",
     "BinanceFuturesSLTPTorchTradingEnv",
     "BinanceFuturesSLTPTradingEnvConfig",
     "BinanceFuturesTorchTradingEnv",

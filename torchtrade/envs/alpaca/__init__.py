@@ -1,0 +1,5 @@
+"""``torchtrade.envs.alpaca``: the documented import path (re-exports)."""
+
+from ..live.alpaca import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
+
+__all__ = ["AlpacaSLTPTradingEnvConfig", "AlpacaTradingEnvConfig"]
