@@ -36,6 +36,7 @@ from ...core.account import (
     exact_sum,
 )
 from .errors import translate_errors, venue_code
+from .placement import DuplicateClientId, place_once, quietly, submit
 from .retry import Retrier
 from .venue import MarginMode, PositionMode, TradeMode, VenueProfile
 
@@ -44,10 +45,6 @@ T = TypeVar("T")
 
 # Room left for the taker fee (both ways) when sizing an order against the free balance.
 FEE_BUFFER = 0.002
-
-
-class _DuplicateClientId(Exception):
-    pass
 
 
 class FuturesTrader:
@@ -542,71 +539,29 @@ class FuturesTrader:
                     return self.exchange.create_order(self.symbol, "market", side, amount, None, dict(params))
                 except ccxt.ExchangeError as e:
                     if venue_code(e) in self.profile.duplicate_order_codes:
-                        raise _DuplicateClientId(str(e)) from e
+                        raise DuplicateClientId(str(e)) from e
                     raise
 
-        def once() -> dict[str, Any]:
-            try:
-                return attempt()
-            except TransientVenueError:
-                # Ambiguous: the order may have reached the venue. Look before resending.
-                found = self.find_order(client_oid, lookup)
-                if found is None and self.profile.client_ids_unique_while_open:
-                    # This venue would accept a resend of a filled order: make sure it is not just late.
-                    self.retrier.sleep(max(self.retrier.policy.initial_s, 0.05))
-                    found = self.find_order(client_oid, lookup)
-                if found is not None:
-                    logger.info("order %s was placed despite the error; not resending", client_oid)
-                    return found
-                raise
-            except _DuplicateClientId:
-                found = self.find_order(client_oid, lookup)
-                if found is None:
-                    raise OrderRejected(
-                        f"duplicate client id {client_oid} but no such order",
-                        op="create_order",
-                        venue=self.profile.name,
-                    ) from None
-                logger.info("order %s was already placed by an earlier attempt", client_oid)
-                return found
-
-        try:
-            order = self.retrier.run(once)
-        except OrderRejected as e:
-            logger.warning(
-                "%s %s %s %s rejected by %s (code %s, client id %s): %s",
-                action,
-                side,
-                amount,
-                self.symbol,
-                self.profile.name,
-                e.code,
-                client_oid,
-                e,
-            )
-            return OrderOutcome(
-                client_oid, action, "rejected", amount=amount or 0.0, reason=str(e), code=e.code
-            )
-        except TransientVenueError as e:
-            found = self._find_quietly(client_oid, lookup)
-            if found is not None:
-                return OrderOutcome(
-                    client_oid, action, "accepted", amount=amount or 0.0, order_id=str(found.get("id"))
-                )
-            logger.error(
-                "%s %s %s %s: unconfirmed after retries (client id %s): %s",
-                action,
-                side,
-                amount,
-                self.symbol,
-                client_oid,
-                e,
-            )
-            return OrderOutcome(
-                client_oid, action, "unknown", amount=amount or 0.0, reason=str(e), code=e.code
-            )
-        return OrderOutcome(
-            client_oid, action, "accepted", amount=amount or 0.0, order_id=str(order.get("id"))
+        # This venue would accept a resend of a filled order: a lookup that finds nothing is repeated.
+        pause = (
+            max(self.retrier.policy.initial_s, 0.05) if self.profile.client_ids_unique_while_open else None
+        )
+        return submit(
+            lambda: place_once(
+                self.retrier,
+                attempt,
+                lambda: self.find_order(client_oid, lookup),
+                client_oid=client_oid,
+                venue=self.profile.name,
+                recheck_pause_s=pause,
+            ),
+            lambda: quietly(lambda: self.find_order(client_oid, lookup)),
+            lambda order: str(order.get("id")),
+            client_oid=client_oid,
+            action=action,
+            amount=amount or 0.0,
+            describe=f"{action} {side} {amount} {self.symbol}",
+            venue=self.profile.name,
         )
 
     def find_order(self, client_oid: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -631,9 +586,3 @@ class FuturesTrader:
                 raise
 
         return self.retrier.run(attempt)
-
-    def _find_quietly(self, client_oid: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        try:
-            return self.find_order(client_oid, params)
-        except VenueError:
-            return None
