@@ -1,11 +1,18 @@
-"""The emulator's matching and margin engine: pure, deterministic, no I/O."""
+"""The emulator's matching and margin engine: pure, deterministic, no I/O.
 
-from .core import BalanceView, Engine, EngineConfig, PositionView, PriceSource
+Layout (one concern per module): :mod:`.core` the ``Engine`` facade; :mod:`.state` the shared books;
+:mod:`.matching` + :mod:`.intrabar` orders along the bar path; :mod:`.futures` and
+:mod:`.futures_orders` the futures margin account; :mod:`.funding`; :mod:`.liquidation` (+ :mod:`.margin`);
+:mod:`.ledger`; :mod:`.pricing`; :mod:`.views` the config and read-only views.
+"""
+
+from .core import Engine
 from .errors import EngineError, OrderRejected, Reason
 from .instruments import Instrument
 from .ledger import Ledger
 from .models import Account, Bill, Fill, Order, Position, TriggerOrder
 from .pricing import PriceModel
+from .state import PriceSource
 from .types import (
     Direction,
     MarginMode,
@@ -21,6 +28,7 @@ from .types import (
     TriggerRequest,
     TriggerStatus,
 )
+from .views import BalanceView, EngineConfig, PositionView
 
 __all__ = [
     "Account",
