@@ -1,0 +1,29 @@
+"""Market hours and bar times shared by the emulator and the envs (no venue, no I/O)."""
+
+from .bars import DAILY_MS, bar_closes, bar_open, bar_period_ms, in_session, last_bar_close, next_bar_close
+from .calendar import (
+    ALWAYS_OPEN,
+    AlwaysOpen,
+    CalendarRangeError,
+    Session,
+    SessionHours,
+    hours_for,
+    us_equity_hours,
+)
+
+__all__ = [
+    "ALWAYS_OPEN",
+    "DAILY_MS",
+    "AlwaysOpen",
+    "CalendarRangeError",
+    "Session",
+    "SessionHours",
+    "bar_closes",
+    "bar_open",
+    "bar_period_ms",
+    "hours_for",
+    "in_session",
+    "last_bar_close",
+    "next_bar_close",
+    "us_equity_hours",
+]
