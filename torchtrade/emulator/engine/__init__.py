@@ -8,6 +8,7 @@ Layout (one concern per module): :mod:`.core` the ``Engine`` facade; :mod:`.stat
 
 from .core import Engine
 from .errors import EngineError, OrderRejected, Reason
+from .hours import ALWAYS_OPEN, MarketHours
 from .instruments import Instrument
 from .ledger import Ledger
 from .models import Account, Bill, Fill, Order, Position, TriggerOrder
@@ -31,6 +32,7 @@ from .types import (
 from .views import BalanceView, EngineConfig, PositionView
 
 __all__ = [
+    "ALWAYS_OPEN",
     "Account",
     "BalanceView",
     "Bill",
@@ -42,6 +44,7 @@ __all__ = [
     "Instrument",
     "Ledger",
     "MarginMode",
+    "MarketHours",
     "Order",
     "OrderRejected",
     "OrderRequest",
