@@ -3,6 +3,8 @@
 Standard: ``{0: short, 1: hold, 2: long}``. From flat, short/long opens; against an open position it
 closes it (it does not flip); the same side as held is a hold.
 
+Long only (a spot market without shorts): ``{0: close, 1: hold, 2: long}``.
+
 SLTP: ``HOLD`` (if included) + long × (SL, TP) [+ short × (SL, TP)]. From flat, an entry action opens a
 position whose stop-loss and take-profit are placed on the venue with the order; while a position is
 open every action is a hold: the brackets decide the exit (the venue closes the position).
@@ -46,6 +48,25 @@ class StandardActions:
         if position.side == wanted:
             return HOLD
         return Intent("close")
+
+
+class LongOnlyActions:
+    """Three actions for a market without shorts (crypto spot): close, hold, long.
+
+    Same indices as :class:`StandardActions`, so a policy's outputs keep their meaning: 2 buys from
+    flat, 0 sells what is held (from flat there is nothing to sell: a hold), 1 holds. The action map
+    says ``"close"`` where the standard one says ``"short"``.
+    """
+
+    n = 3
+    action_map: ClassVar[dict[int, str]] = {0: "close", 1: "hold", 2: "long"}
+
+    def decide(self, action: int, position: PositionState) -> Intent:
+        if action == 2:
+            return HOLD if position.is_open else Intent("open", side="long")
+        if action == 0 and position.is_open:
+            return Intent("close")
+        return HOLD
 
 
 class SLTPActions:

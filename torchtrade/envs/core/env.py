@@ -45,6 +45,7 @@ from .outage import OutageGuard, OutagePolicy
 from .protocols import Feed, Trader
 from .reconcile import Evidence, Probes, Reconciler
 from .reward import RewardFn, log_return
+from .schedule import BarSchedule, EveryBar
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,6 +82,15 @@ class LiveTradingEnv(EnvBase):
             :class:`~torchtrade.envs.core.config.LiveEnvConfig`.
         max_position_size: the largest position value as a fraction of the portfolio value.
         funding_interval_ms: time between the venue's funding times (on UTC boundaries).
+        schedule: which bars the env steps on (default: every ``execute_on`` bar, around the clock;
+            :class:`~torchtrade.envs.core.schedule.SessionBars` for a market with sessions).
+
+    Client-side brackets: on a venue without conditional orders (``trader.client_brackets``, Alpaca
+    crypto), an SLTP entry's stop-loss and take-profit are the env's to enforce. After every step's
+    bars are read, a bar whose low reached the stop (high, for a short) or whose high reached the
+    take-profit (low, for a short) closes the position at market in that same step, at the price of
+    the moment (after the bar's close: it may be worse than the level); when one bar reaches both,
+    the stop-loss is taken, as the venue's engine would. ``info["client_bracket"]`` says which fired.
     """
 
     batch_locked = True
@@ -116,6 +126,7 @@ class LiveTradingEnv(EnvBase):
         initial_cash: float | None = None,
         max_position_size: float | None = None,
         funding_interval_ms: int = 8 * 3_600_000,
+        schedule: BarSchedule | None = None,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
         self.trader = trader
@@ -125,6 +136,7 @@ class LiveTradingEnv(EnvBase):
         self.time_frames = tuple(time_frames)
         self.window_sizes = tuple(window_sizes)
         self.execute_on = execute_on
+        self.schedule: BarSchedule = schedule or EveryBar(execute_on)
         self.client_ids = client_ids
         self.reward_fn = reward_fn or log_return
         self.done_on_bankruptcy = done_on_bankruptcy
@@ -147,6 +159,9 @@ class LiveTradingEnv(EnvBase):
         self._our_orders: set[str] = set()
         self._brackets_live = False  # separate bracket legs of ours may be on the venue
         self._must_flatten = False  # a bracket leg failed and so did the close
+        # (stop-loss, take-profit) the env enforces itself, and the close of the last bar checked
+        self._client_levels: tuple[float | None, float | None] | None = None
+        self._levels_checked_ms = 0
         # (position before, evidence) of an order whose step could not read the venue afterwards
         self._unsettled: tuple[PositionState, Evidence] | None = None
         self._guard = OutageGuard(OutagePolicy(outage_policy), outage_rounds, self._bar_due)
@@ -263,6 +278,8 @@ class LiveTradingEnv(EnvBase):
     def _refresh_account(self) -> None:
         self.position = self.trader.position()
         self.balance = self.trader.balance()
+        if not self.position.is_open:
+            self._client_levels = None
 
     def _read_fills(self, info: dict[str, Any]) -> list[FillInfo]:
         """Fills since the last ones seen; new ones are counted and reported in ``info["fills"]``."""
@@ -334,7 +351,7 @@ class LiveTradingEnv(EnvBase):
             now = self.clock.now_ms()
             if self.episode > 0 or self.step_count > 0:
                 self.feed.update(now)
-            self._next_close = self.execute_on.floor(now) + self.execute_on.ms
+            self._next_close = self.schedule.next_close(now)
             before, pending = self._unsettled or (self.position, None)
             self._settle(before, pending, info)  # a position that changed meanwhile is reported
             self._unsettled = None
@@ -369,11 +386,15 @@ class LiveTradingEnv(EnvBase):
         before = self.position
         previous_value = self.portfolio_value
         target = self._next_close
-        # This step owns one bar, whatever happens in it: the next step is the next bar.
-        self._next_close = target + self.execute_on.ms
+        # This step owns one bar, whatever happens in it: the next step is the next bar (in a session).
+        self._next_close = self.schedule.next_close(target)
 
         fresh = self._act(action, info)
         new_bars, observed = self._observe(target, before, fresh, info)
+        if observed and self._client_levels is not None:
+            self._guard.run(
+                "enforcing the stop-loss and take-profit", lambda: self._enforce_levels(info), info
+            )
         if not observed and fresh is not None:
             # The order landed but the venue could not be read after it: its evidence waits for the
             # next read (a stale one must not make the env enter again), and meanwhile it is the
@@ -480,6 +501,9 @@ class LiveTradingEnv(EnvBase):
             self._track(outcome)
         info["partial_fills"].extend(entry.partial_fills)
         self._brackets_live = self._brackets_live or entry.brackets
+        if entry.client_levels is not None:
+            self._client_levels = entry.client_levels
+            self._levels_checked_ms = self.feed.last_closed_ms or 0
         self._must_flatten = entry.unprotected
         if entry.bracket_failure is not None:
             info["bracket_failure"] = entry.bracket_failure
@@ -518,7 +542,7 @@ class LiveTradingEnv(EnvBase):
                 break
             new_bars = self.feed.update(self.clock.now_ms())
         now = self.clock.now_ms()
-        self._next_close = max(self._next_close, self.execute_on.floor(now) + self.execute_on.ms)
+        self._next_close = max(self._next_close, self.schedule.next_close(now))
         return new_bars
 
     def _settle(self, before: PositionState, fresh: Evidence | None, info: dict[str, Any]) -> None:
@@ -536,6 +560,8 @@ class LiveTradingEnv(EnvBase):
             ),
         )
         self.position = settled.position
+        if not self.position.is_open:
+            self._client_levels = None
         # Only an env with brackets can leave legs behind when its position closes.
         brackets = self._brackets_live or (before.is_open and isinstance(self.actions, SLTPActions))
         if brackets and not self.position.is_open and not self.trader.attached_brackets:
@@ -567,6 +593,31 @@ class LiveTradingEnv(EnvBase):
                     raise
                 return False
         return True
+
+    def _enforce_levels(self, info: dict[str, Any]) -> None:
+        """Close the position when a bar since the last check reached the env's own SL or TP."""
+        levels, position = self._client_levels, self.position
+        if levels is None or not position.is_open or position.side is None:
+            return
+        fired = crossed_level(
+            self.feed.candles(self.execute_on),
+            self._levels_checked_ms,
+            self.execute_on,
+            position.side,
+            levels,
+        )
+        self._levels_checked_ms = self.feed.last_closed_ms or self._levels_checked_ms
+        if fired is None:
+            return
+        kind, level, bar_ms = fired
+        logger.info(
+            "%s of %s reached by the bar of %d (level %g): closing", kind, self.trader.symbol, bar_ms, level
+        )
+        outcome = self._close(leg="sl" if kind == "stop_loss" else "tp")
+        info["orders"].append(outcome.as_dict())
+        info["client_bracket"] = {"kind": kind, "level": level, "bar": bar_ms, "status": outcome.status}
+        self._track(outcome)
+        self._settle(position, self._evidence_of(outcome), info)
 
     # ------------------------------------------------------------------ acting
 
@@ -711,6 +762,34 @@ class LiveTradingEnv(EnvBase):
 
 
 def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def crossed_level(
+    candles: Any,
+    after_ms: int,
+    tf: TimeFrame,
+    side: str,
+    levels: tuple[float | None, float | None],
+) -> tuple[str, float, int] | None:
+    """The first bar closed after ``after_ms`` that reached a level: ``(kind, level, bar open ms)``.
+
+    ``levels`` is ``(stop_loss, take_profit)`` in prices; a long's stop is reached by a low at or
+    below it, its take-profit by a high at or above it (mirrored for a short). A bar that reached
+    both counts as the stop-loss (the adverse one first, as the emulator's engine fills them).
+    """
+    stop, take = levels
+    for ts, bar in candles.iterrows():
+        open_ms = int(ts.value // 1_000_000)
+        if open_ms + tf.ms <= after_ms:
+            continue
+        low, high = float(bar["low"]), float(bar["high"])
+        hit_stop = stop is not None and (low <= stop if side == "long" else high >= stop)
+        hit_take = take is not None and (high >= take if side == "long" else low <= take)
+        if hit_stop:
+            return "stop_loss", float(stop), open_ms  # type: ignore[arg-type]
+        if hit_take:
+            return "take_profit", float(take), open_ms  # type: ignore[arg-type]
     return None
 
 

@@ -14,11 +14,18 @@ by :class:`PartialFillPolicy`:
 Either way ``info["partial_fills"]`` holds one entry per partial fill, and the env's position is what
 the venue filled.
 
-Brackets: where the venue attaches them to the entry (Bitget's preset TP/SL), they go with it. Where
-it does not (Binance), the stop-loss and the take-profit are placed as separate closing conditional
-orders once the entry has filled (client ids: the entry's plus ``sl`` / ``tp``). If one cannot be
-placed, an unprotected position is never left: the legs that landed are cancelled and the position is
-closed at once (client id plus ``x``); ``info["bracket_failure"]`` says why.
+Brackets: where the venue attaches them to the entry (Bitget's preset TP/SL, Alpaca's stock bracket
+orders), they go with it. Where it does not (Binance), the stop-loss and the take-profit are placed as
+separate closing conditional orders once the entry has filled (client ids: the entry's plus ``sl`` /
+``tp``). If one cannot be placed, an unprotected position is never left: the legs that landed are
+cancelled and the position is closed at once (client id plus ``x``); ``info["bracket_failure"]`` says
+why. Where the venue has no conditional orders at all (Alpaca crypto: ``trader.client_brackets``),
+the entry's levels are returned (from its average fill price) and the env enforces them itself on
+every bar (see :class:`~torchtrade.envs.core.env.LiveTradingEnv`).
+
+An order the venue holds for the next open (a stock market order sent while the market is closed,
+``outcome.extra["queued"]``) is not a partial fill: it is left working, and the position read after
+the open confirms it.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ class Entry:
     average: float | None = None
     partial_fills: list[dict[str, Any]] = field(default_factory=list)
     brackets: bool = False  # separate bracket legs are live on the venue
+    # (stop-loss, take-profit) prices the env itself enforces (a venue without brackets)
+    client_levels: tuple[float | None, float | None] | None = None
     bracket_failure: dict[str, Any] | None = None
     unprotected: bool = False  # a leg failed and so did the close: the env must flatten next step
 
@@ -80,7 +89,8 @@ def execute_entry(
     """
     assert intent.side is not None
     stop_loss, take_profit = bracket_prices(intent, price)
-    attached = getattr(trader, "attached_brackets", True)
+    client = bool(getattr(trader, "client_brackets", False))
+    attached = getattr(trader, "attached_brackets", True) and not client
     first = trader.open(
         intent.side,
         price,
@@ -94,7 +104,12 @@ def execute_entry(
     if not first.accepted:
         return entry
     _fill_entry(trader, intent, entry, price, client_oid, policy, read_fills)
-    if not attached and (stop_loss is not None or take_profit is not None) and entry.filled > 0:
+    if (stop_loss is None and take_profit is None) or entry.filled <= 0:
+        return entry
+    if client:
+        # Levels from the fill's own price when known (the entry may fill away from the last close).
+        entry.client_levels = bracket_prices(intent, entry.average or price)
+    elif not attached:
         _place_brackets(trader, intent, entry, stop_loss, take_profit, client_oid)
     return entry
 
@@ -211,6 +226,10 @@ def _confirm(
     amount = outcome.amount
     if outcome.order_id is None:  # found by client id without an id: nothing to match fills with
         return amount, None, 0.0
+    if outcome.extra.get("queued"):
+        # The market is closed and the venue holds the order for the next open (stocks): it fills
+        # then, and the position read after the wait confirms it. It is never cancelled as a rest.
+        return amount, None, 0.0
     try:
         fills = [f for f in read_fills() if f.order_id == outcome.order_id]
         filled = exact_sum(f.amount for f in fills)
@@ -228,5 +247,9 @@ def _confirm(
         logger.warning("could not confirm the fill of %s (%s): taking it as filled", outcome.client_oid, e)
         return amount, None, 0.0
     outcome.filled = filled
+    if state.status == "closed":
+        # Filled in full: nothing is missing, whatever the estimate (a notional order's amount is
+        # its value over the last price; what a dollar amount buys is known only once it fills).
+        return filled, average, 0.0
     rest = exact_sum((amount, -filled))
     return filled, average, max(rest, 0.0)
