@@ -138,3 +138,42 @@ def test_a_venues_own_codes_win_over_ccxts_class():
     with pytest.raises(OrderRejected) as e, translate_errors(None, "binance", "create_order", order=True):
         raise err
     assert not isinstance(e.value, InsufficientMargin)
+
+
+def _quick_retrier() -> Retrier:
+    return Retrier(RetryPolicy(attempts=4, initial_s=0.0, max_s=0.0, jitter_s=0.0), sleep=lambda _s: None)
+
+
+def test_a_refused_resend_after_an_ambiguous_attempt_finds_the_landed_order():
+    """The first attempt timed out but landed (seen only later); the venue refuses the resend because
+    of it (Binance's -4130 for a second closePosition stop): the order is found, not reported refused."""
+    from torchtrade.envs.live.shared.placement import place_once
+
+    venue: list[str] = []
+    sends = iter(
+        [TransientVenueError("timed out"), OrderRejected("-4130 existing closePosition", code="-4130")]
+    )
+
+    def send() -> str:
+        err = next(sends)
+        if isinstance(err, TransientVenueError):
+            venue.append("cid")  # it lands after the client gave up
+        raise err
+
+    looks = iter([None, "cid"])  # not visible yet at the first look-up, there at the second
+    found = place_once(_quick_retrier(), send, lambda: next(looks), client_oid="cid", venue="test")
+    assert found == "cid"
+    assert venue == ["cid"]
+
+
+def test_a_refusal_without_an_ambiguous_attempt_stays_a_refusal():
+    from torchtrade.envs.live.shared.placement import place_once
+
+    looked: list[int] = []
+
+    def send() -> str:
+        raise OrderRejected("-2019 margin is insufficient", code="-2019")
+
+    with pytest.raises(OrderRejected):
+        place_once(_quick_retrier(), send, lambda: looked.append(1), client_oid="cid", venue="test")
+    assert looked == []  # nothing could have landed: no look-up

@@ -9,6 +9,9 @@ algorithm does not:
   accept a resend of a filled order (its ids are unique only while an order is open), a lookup that
   finds nothing is repeated once after a pause;
 * a resend the venue refuses as a duplicate id is resolved the same way (the order is found);
+* a resend the venue refuses for any other reason after an ambiguous attempt is looked up once more
+  before it counts as refused: the refusal may be the landed first attempt's doing (Binance allows one
+  closePosition stop per side and refuses the second with -4130, whatever its client id);
 * what the retries could not settle becomes an ``unknown`` outcome, a venue refusal a ``rejected`` one
   with the venue's code: nothing raises into the env's step.
 """
@@ -57,10 +60,20 @@ def place_once(
         TransientVenueError: the retries ran out and the venue never confirmed the order.
     """
 
+    ambiguous = False  # an earlier attempt may have landed
+
     def once() -> T:
+        nonlocal ambiguous
         try:
             return send()
+        except OrderRejected:
+            found = find() if ambiguous else None
+            if found is None:
+                raise
+            logger.info("order %s was placed by an earlier attempt; the resend's refusal is moot", client_oid)
+            return found
         except TransientVenueError:
+            ambiguous = True
             # Ambiguous: the order may have reached the venue. Look before resending.
             found = find()
             if found is None and recheck_pause_s is not None:
