@@ -116,7 +116,9 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str
         "0.01 could not be resent after a partial fill). Binance's request-weight budget is lifted "
         "(the soak replays a bar in milliseconds; weights, 429 and 418 are tested on their own).",
         "",
-        "Bold: a missed target. A decision is one order the env reported sending (accepted or unknown), "
+        "Bold: a missed target. A decision is one order the env reported sending (accepted, or unknown "
+        "and received by the venue: an unknown one the venue never got is the env telling the truth, "
+        "counted apart), "
         "each with its own client id: an entry, a partial fill's resend, each leg of a close, and on "
         "Binance each bracket leg (SL and TP are separate conditional orders placed after the entry "
         "fills: an SLTP entry is three decisions there, one on Bitget, whose TP/SL ride on the entry) "
@@ -166,7 +168,7 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str
         "",
         "| config | " + " | ".join(SHORT[k] for k in FAULT_KINDS) + " | partial fills reported "
         "| stale, undetectable | flagged steps (unavailable) | emulator restart noticed "
-        "| env restart sees the venue | not on venue / never reported |",
+        "| env restart sees the venue | accepted, not on venue / never reported / unknown, not sent |",
         "|---|" + "---:|" * len(FAULT_KINDS) + "---|---:|---:|---|---|---|",
     ]
     for t in tallies:
@@ -174,7 +176,8 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str
         lines.append(
             f"| {t.config} | {faults} | {_counter(t.partial_fills)} | {t.stale_undetectable} "
             f"| {t.flagged_steps} ({t.unavailable_steps}) | {_counter(t.restarts_noticed)} "
-            f"| {_counter(t.env_restart_seen)} | {t.missing_on_venue} / {t.unreported_on_venue} |"
+            f"| {_counter(t.env_restart_seen)} | {t.missing_on_venue} / {t.unreported_on_venue} "
+            f"/ {t.unknown_not_landed} |"
         )
     examples = [(t.config, e) for t in tallies for e in t.examples[:2]]
     if examples:

@@ -37,7 +37,9 @@ close after a refused leg (``<entry id>x``). So an SLTP entry on Binance is thre
 SL, TP), on Bitget one (its TP/SL ride on the order). A *venue order* is one our client placed that
 the venue's ledger holds: a regular order from the API, Bitget's close-position orders (venue ids),
 and on Binance a conditional (algo) order placed with our client id. Orders the venue makes by itself
-(a trigger firing, a liquidation) are no decision and no venue order.
+(a trigger firing, a liquidation) are no decision and no venue order. An ``unknown`` outcome the
+venue never received is the truth told (the env could not reach it and said so): it is counted apart
+(``unknown_not_landed``) and is no decision; one reported ``accepted`` and missing is a miss.
 """
 
 from __future__ import annotations
@@ -295,6 +297,7 @@ class Tally:
     restarts_noticed: Counter = field(default_factory=Counter)  # by reconciliation status, or "missed"
     env_restart_seen: Counter = field(default_factory=Counter)  # "matched", "mismatched"
     missing_on_venue: int = 0  # entries the env reported accepted that the venue never received
+    unknown_not_landed: int = 0  # reported unknown only, and the venue never got it: no decision
     unreported_on_venue: int = 0  # client orders on the venue the env never reported sending
     examples: list[str] = field(default_factory=list)  # a few mismatches/exceptions, for messages
 
@@ -414,6 +417,7 @@ class SoakRun:
         self._reported: Counter = Counter()  # client id -> times reported accepted (in distinct steps)
         self._decided: set[str] = set()
         self._decided_opens: set[str] = set()
+        self._accepted: set[str] = set()  # client ids the env reported accepted at least once
         self._contradiction = False  # a mismatch stands since a step that sent an order
         self._unexplained = False  # the last check counted an unexplained mismatch
         self._over = False  # the last check saw a leg larger than one trade
@@ -573,6 +577,8 @@ class SoakRun:
                 self._decided.add(oid)
                 if action.startswith("open"):
                     self._decided_opens.add(oid)
+                if status == "accepted":
+                    self._accepted.add(oid)
                 if status == "accepted" and oid not in seen_here:
                     seen_here.add(oid)
                     self._reported[oid] += 1
@@ -589,6 +595,8 @@ class SoakRun:
                     self.tally.decisions_by_kind["resend"] += 1
                 self._decided.add(resend)
                 self._decided_opens.add(resend)
+                if outcome == "resent":
+                    self._accepted.add(resend)
         self.tally.brackets_cancelled += int(info.get("brackets_cancelled") or 0)
         self.tally.brackets_cancelled += int(info.get("orphans_cancelled") or 0)
         return new
@@ -818,6 +826,16 @@ class SoakRun:
             self.tally.orphan_steps += 1
             self._example(f"final: {orphans} live trigger order(s) for a flat side, venue {describe(venue)}")
         t = self.tally
+        on_venue = set(self._api_oids)
+        unknown_only = self._decided - self._accepted
+        # Only where the venue's ledger shows every decision by our id (closes too) can a missing one
+        # be told from a venue-named close.
+        if not self.venue.closes_have_our_ids:
+            unknown_only &= self._decided_opens
+        not_landed = unknown_only - on_venue
+        t.unknown_not_landed = len(not_landed)
+        self._decided -= not_landed
+        self._decided_opens -= not_landed
         t.decisions = len(self._decided)
         t.duplicate_ids = sum(n - 1 for n in self._api_oids.values() if n > 1) + sum(
             n - 1 for n in self._reported.values() if n > 1
