@@ -142,9 +142,18 @@ class PositionState:
     def notional(self) -> float:
         return self.size * self.mark_price
 
-    def same_as(self, other: PositionState) -> bool:
-        """The same legs (side and exact size), whatever the prices."""
-        return _shape(self) == _shape(other)
+    def same_as(self, other: PositionState, slack: float = 0.0) -> bool:
+        """The same legs (side and exact size), whatever the prices.
+
+        ``slack`` > 0: sizes may differ by that fraction of the larger one (a venue that takes its fee
+        in the coin bought holds a little less than the order filled: Alpaca crypto).
+        """
+        if slack <= 0:
+            return _shape(self) == _shape(other)
+        mine, theirs = dict(_shape(self)), dict(_shape(other))
+        if mine.keys() != theirs.keys():
+            return False
+        return all(abs(mine[s] - theirs[s]) <= Decimal(repr(slack)) * max(mine[s], theirs[s]) for s in mine)
 
     def describe(self) -> str:
         """``"flat"``, ``"long 0.01"`` or ``"long 0.03 + short 0.01"``."""

@@ -171,6 +171,7 @@ class LiveTradingEnv(EnvBase):
             sleep=sleep or getattr(getattr(trader, "retrier", None), "sleep", None) or _no_sleep,
             backoff_s=reread_backoff_s,
             brackets=isinstance(actions, SLTPActions),
+            slack=float(getattr(trader, "size_slack", 0.0)),
         )
         self.initial_cash = initial_cash
         self.max_position_size = max_position_size

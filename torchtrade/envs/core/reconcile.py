@@ -81,6 +81,8 @@ class Reconciler:
         max_steps: steps a contradiction may stand before the venue's read is taken anyway.
         sleep / backoff_s: the pause before re-read ``k`` is ``backoff_s × 2**k``.
         brackets: the env places brackets (a fill that closes its position is then expected).
+        slack: how far (a fraction) a read's size may be from the evidence's and still agree (0: exact;
+            see :meth:`PositionState.same_as`).
     """
 
     def __init__(
@@ -91,7 +93,9 @@ class Reconciler:
         sleep: Callable[[float], None],
         backoff_s: float,
         brackets: bool,
+        slack: float = 0.0,
     ) -> None:
+        self.slack = slack
         self.rereads = rereads
         self.max_steps = max_steps
         self.sleep = sleep
@@ -142,7 +146,7 @@ class Reconciler:
         fresh: Evidence | None,
         probes: Probes,
     ) -> Settled:
-        if read.same_as(expected):
+        if read.same_as(expected, self.slack):
             return self._agreed(read)
         new = probes.fills()
         external = [f for f in new if f.order_id not in probes.ours]
@@ -151,7 +155,7 @@ class Reconciler:
         for k in range(self.rereads):
             self.sleep(self.backoff_s * 2**k)
             read = probes.reread()
-            if read.same_as(expected):
+            if read.same_as(expected, self.slack):
                 return self._agreed(read)
         if fresh is not None:
             self.evidence = fresh

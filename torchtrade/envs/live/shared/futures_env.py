@@ -15,18 +15,15 @@ import ccxt
 
 from ....ccxt_util import guard_secrets
 from ....secrets import Secret
-from ...core.actions import SLTPActions, StandardActions
 from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
-from ...core.config import SLTPConfig
 from ...core.env import LiveTradingEnv
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from .config import FuturesEnvConfig
+from .construction import actions_for, core_settings, feed_history, retrier_for
 from .credentials import ApiKeys, resolve
 from .exchange import build_exchange, is_local
 from .feed import CandleFeed
-from .ids import ClientOrderIds
-from .retry import Retrier, RetryPolicy
 from .trader import FuturesTrader
 from .venue import VenueProfile
 
@@ -92,13 +89,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             exchange = self._build_exchange(config, owner, local, (api_key, api_secret, api_passphrase))
         else:
             guard_secrets(exchange)  # a client built by the user: its keys stay out of the logs too
-        policy = RetryPolicy(
-            attempts=config.retry_attempts,
-            initial_s=config.retry_backoff_s,
-            max_s=config.retry_max_backoff_s,
-            jitter_s=min(config.retry_backoff_s, 0.25),
-        )
-        retrier = Retrier(policy, sleep=retry_sleep) if retry_sleep is not None else Retrier(policy)
+        retrier = retrier_for(config, retry_sleep)
         trader = self.trader_class(
             exchange,
             profile,
@@ -123,28 +114,10 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
                 trader.fetch_time,
                 exhausted_probe=emulator_exhaustion_probe(config.base_url) if local else None,  # type: ignore[arg-type]
             ),
-            actions=self._make_actions(config),
-            time_frames=config.time_frames,  # type: ignore[arg-type]
-            window_sizes=config.window_sizes,
-            execute_on=config.execute_on,  # type: ignore[arg-type]
-            client_ids=ClientOrderIds(config.env_id),
+            actions=actions_for(config),
             feature_preprocessing_fn=feature_preprocessing_fn,
-            include_base_features=config.include_base_features,
             reward_fn=reward_fn,
-            done_on_bankruptcy=config.done_on_bankruptcy,
-            bankrupt_threshold=config.bankrupt_threshold,
-            close_position_on_reset=config.close_position_on_reset,
-            max_steps=config.max_steps,
-            seed=config.seed,
-            outage_policy=config.outage_policy,
-            outage_rounds=config.outage_rounds,
-            partial_fill_policy=config.partial_fill_policy,
-            stale_read_rereads=config.stale_read_rereads,
-            max_contradiction_steps=config.max_contradiction_steps,
-            sleep=retrier.sleep,
-            reread_backoff_s=config.retry_backoff_s,
-            initial_cash=config.initial_cash,
-            max_position_size=config.max_position_size,
+            **core_settings(config, retrier),
             funding_interval_ms=profile.funding_interval_h * 3_600_000,
         )
 
@@ -184,13 +157,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
     def _make_feed(
         self, config: FuturesEnvConfig, trader: FuturesTrader, exchange: ccxt.Exchange, custom_features: bool
     ) -> CandleFeed:
-        warmup = config.feature_warmup_bars
-        history = {
-            tf: w + (warmup if warmup is not None else (w if custom_features else 0))
-            for tf, w in zip(config.time_frames, config.window_sizes, strict=True)  # type: ignore[arg-type]
-        }
-        # The env acts on the last execute_on close, so that bar is always fed (two bars suffice).
-        history.setdefault(config.execute_on, 2)  # type: ignore[arg-type]
+        history = feed_history(config, custom_features)
         return CandleFeed(
             trader.fetch_ohlcv,
             config.symbol,
@@ -200,16 +167,6 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             page_limit=self.profile.ohlcv_page_limit,
             venue_timeframes=exchange.timeframes,
         )
-
-    def _make_actions(self, config: FuturesEnvConfig) -> StandardActions | SLTPActions:
-        if isinstance(config, SLTPConfig):
-            return SLTPActions(
-                config.stoploss_levels,
-                config.takeprofit_levels,
-                include_short_positions=config.include_short_positions,
-                include_hold_action=config.include_hold_action,
-            )
-        return StandardActions()
 
     def __repr__(self) -> str:
         practice = self.profile.practice_name if self.config.practice else "production"
