@@ -6,7 +6,7 @@ Each request goes through the same steps, whatever the venue:
    last request are replayed first, so a request always sees the venue as it is *now*);
 2. a venue that meters requests (its wire has ``admit``, e.g. Binance's request weights) admits the
    request or refuses it (429/418) before anything else; the headers it returns (the weight used)
-   go on every answer of the request, fault answers included;
+   go on every answer of the request, fault answers included (unless the answer sets them itself);
 3. a fault rule may fire (:mod:`.faults`): answer 429/5xx, reset the connection, or hold the request;
 4. the venue handler runs (auth, parse, engine verb, serialise) under the emulator's lock;
 5. a ``drop_response`` fault resets the connection instead of answering;
@@ -198,8 +198,10 @@ def make_route(emulator: Emulator, wire: VenueWire, spec: RouteSpec) -> Route:
             if admission.refusal is not None:
                 return _logged(emulator, wire, spec, request, admission.refusal, None, None)
         response = await _serve(emulator, wire, spec, request, body, path)
-        if headers:
-            response.headers.update(headers)
+        for name, value in headers.items():
+            # An answer's own header wins: a scripted rate_limit fault says its own reset time.
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
     return Route(spec.path, endpoint, methods=[spec.method], name=f"{wire.name}.{spec.name}")

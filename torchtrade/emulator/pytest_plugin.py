@@ -10,6 +10,10 @@
   ``torchtrade emulator serve --venue binance``). Clients: ``ccxt_client(url, "binanceusdm")``.
 * ``binance_exchange``: a plain ``ccxt.binanceusdm`` (demo trading, ccxt's own throttle off) on a
   freshly reset ``binance_emulator``, markets loaded.
+* ``alpaca_emulator_server`` / ``alpaca_emulator``: the same pair for the Alpaca wire (trading and
+  market data on one URL; ``TORCHTRADE_ALPACA_EMULATOR_URL`` points them at a running
+  ``torchtrade emulator serve --venue alpaca``). Clients: alpaca-py's ``TradingClient``,
+  ``StockHistoricalDataClient`` and ``CryptoHistoricalDataClient`` with ``url_override=url``.
 
 Example::
 
@@ -34,6 +38,7 @@ from .server import EmulatorServer
 
 URL_ENV = "TORCHTRADE_EMULATOR_URL"
 BINANCE_URL_ENV = "TORCHTRADE_BINANCE_EMULATOR_URL"
+ALPACA_URL_ENV = "TORCHTRADE_ALPACA_EMULATOR_URL"
 
 
 @dataclass
@@ -45,14 +50,14 @@ class RemoteEmulator:
     emulator: Emulator | None = None
 
 
-def _serve(url_env: str, venue: str) -> Iterator[EmulatorServer | RemoteEmulator]:
+def _serve(url_env: str, venue: str, **overrides: Any) -> Iterator[EmulatorServer | RemoteEmulator]:
     url = os.environ.get(url_env)
     if url:
         client = ControlClient(url)
         yield RemoteEmulator(url=url.rstrip("/"), control=client)
         client.close()
         return
-    with EmulatorServer(venue=venue, clock="manual") as server:
+    with EmulatorServer(venue=venue, clock="manual", **overrides) as server:
         yield server
 
 
@@ -85,3 +90,18 @@ def binance_exchange(binance_emulator: EmulatorServer | RemoteEmulator) -> Any:
     ex = ccxt_client(binance_emulator.url, "binanceusdm", demo=True, enableRateLimit=False, timeout=5000)
     ex.load_markets()
     return ex
+
+
+@pytest.fixture(scope="session")
+def alpaca_emulator_server() -> Iterator[EmulatorServer | RemoteEmulator]:
+    from .venues.alpaca import defaults
+
+    yield from _serve(ALPACA_URL_ENV, "alpaca", **defaults.config_overrides())
+
+
+@pytest.fixture
+def alpaca_emulator(
+    alpaca_emulator_server: EmulatorServer | RemoteEmulator,
+) -> EmulatorServer | RemoteEmulator:
+    alpaca_emulator_server.control.reset()
+    return alpaca_emulator_server

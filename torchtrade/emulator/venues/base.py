@@ -80,7 +80,7 @@ class Venue(Protocol):
     def routes(self, emulator: Emulator) -> list[RouteSpec]: ...
 
 
-VENUES = ("bitget", "binance")
+VENUES = ("bitget", "binance", "alpaca")
 
 
 def load_venue(name: str) -> Venue:

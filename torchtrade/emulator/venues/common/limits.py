@@ -14,7 +14,10 @@ Simulation choices (the venue supplies the numbers and the answers; Binance's ar
   :data:`STRIKES_BEFORE_BAN` refusals in one window) is banned: every request is refused (the
   venue's 418) until the ban ends. A first ban lasts two windows (Binance: 2 minutes), each further
   one twice as long as the previous, up to three days.
-* Clients are told apart by their address (one counter per IP, as venues meter IP weight).
+* Clients are told apart by their address (one counter per IP, as venues meter IP weight), or by
+  whatever key the venue's wire passes (Alpaca meters per account).
+* A venue without bans (Alpaca) builds its meter with ``bans=False``: past the budget every request
+  is refused until the window ends, however many were refused before.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class WeightMeter:
 
     limit: int
     window_ms: int
+    bans: bool = True
     _clients: dict[str, _Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,7 +78,7 @@ class WeightMeter:
                 c.window, c.used, c.strikes = window, 0, 0
             if c.used + weight > self.limit:
                 c.strikes += 1
-                if c.strikes > STRIKES_BEFORE_BAN:
+                if self.bans and c.strikes > STRIKES_BEFORE_BAN:
                     ban = min(2 * self.window_ms * 2**c.bans, MAX_BAN_MS)
                     c.bans += 1
                     c.banned_until = now_ms + ban

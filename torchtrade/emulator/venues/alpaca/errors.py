@@ -1,0 +1,174 @@
+"""Alpaca's error answers: one type, one table from engine reasons and parameter problems to codes.
+
+The trading API answers ``{"code": <8 digits>, "message": "<text>"}``, sometimes with more fields
+(``buying_power``/``cost_basis`` on an insufficient-buying-power refusal); the first three digits are
+the HTTP status. The market data API answers ``{"message": "<text>"}`` with no code for a bad
+parameter. What each code and text below rests on (public reports of real answers):
+
+* 401 ``40110000`` "request is not authorized": a missing or wrong key (alpaca-trade-api-go#129,
+  alpaca-trade-api-csharp#244 quote the code).
+* 400 ``40010000`` "request body format is invalid": a body that is not a JSON object.
+* 422 ``40010001``: a field missing or malformed, "qty is required" (Alpaca-API#191,
+  alpaca-trade-api-js#146), "order_id is missing" (Alpaca-API#135), and a repeated client order id,
+  "client_order_id must be unique" (alpaca-py#260).
+* 422 ``42210000``: a well-formed order Alpaca will not take, e.g. "fractional orders must be simple
+  orders", "asset \\"LQD\\" cannot be sold short" (as quoted by users' trading code on GitHub).
+* 403 ``40310000``: "insufficient buying power" with ``buying_power`` and ``cost_basis``
+  (alpaca-py#225), "insufficient qty available for order (requested: N, available: M)".
+* 403 ``40310100``: "trade denied due to pattern day trading protection" (the code users' clients
+  test for; Alpaca removed the PDT account fields on 2026-07-06, see alpaca-py's models).
+* 404 ``40410000``: "position does not exist" (Alpaca-API#215), "order not found", "asset not found".
+* 429 ``42910000`` "rate limit exceeded" (the text alpaca-trade-api-csharp#416 reports), with the
+  ``X-RateLimit-*`` headers of :mod:`.limits`.
+* Market data: 400 ``{"message": "invalid symbol: BTCUSD does not match ^[A-Z]+/[A-Z]+$"}``
+  (alpaca-py#537) and the like for every bad parameter.
+
+Texts the reports do not show are written in the same terse style; clients key on code and status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ...engine import EngineError, Reason
+from ...params import ParamError, Problem, printable
+from ..common.errors import WireError
+from ..common.numbers import fmt
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaError(WireError):
+    """An Alpaca error answer. ``code`` None: the market data API's code-less shape.
+
+    ``extra``: further body fields, as (name, text) pairs (``buying_power``, ``cost_basis``...).
+    """
+
+    code: int | None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.msg} if self.code is None else {"code": self.code}
+        if self.code is not None:
+            out["message"] = self.msg
+        out.update(self.extra)
+        return out
+
+
+# --- authentication, routing, server -------------------------------------------------------------
+UNAUTHORIZED = AlpacaError(40110000, "request is not authorized", status=401)
+ENDPOINT_NOT_FOUND = AlpacaError(40410000, "endpoint not found", status=404)
+INTERNAL = AlpacaError(50010000, "internal server error occurred", status=500)
+RATE_LIMITED = AlpacaError(42910000, "rate limit exceeded", status=429)
+
+# --- request format ------------------------------------------------------------------------------
+MALFORMED_BODY = AlpacaError(40010000, "request body format is invalid", status=400)
+
+
+def invalid_field(message: str) -> AlpacaError:
+    """422 ``40010001``: a field missing or malformed (``"qty is required"``, ``"invalid side"``)."""
+    return AlpacaError(40010001, message, status=422)
+
+
+def unprocessable(message: str) -> AlpacaError:
+    """422 ``42210000``: a well-formed request Alpaca will not carry out."""
+    return AlpacaError(42210000, message, status=422)
+
+
+# --- not found -----------------------------------------------------------------------------------
+ORDER_NOT_FOUND = AlpacaError(40410000, "order not found", status=404)
+POSITION_NOT_FOUND = AlpacaError(40410000, "position does not exist", status=404)
+ASSET_NOT_FOUND = AlpacaError(40410000, "asset not found", status=404)
+DUPLICATE_CLIENT_ID = invalid_field("client_order_id must be unique")
+
+# --- account and risk ----------------------------------------------------------------------------
+PDT_DENIED = AlpacaError(40310100, "trade denied due to pattern day trading protection", status=403)
+
+
+def insufficient_buying_power(buying_power: Decimal, cost_basis: Decimal) -> AlpacaError:
+    return AlpacaError(
+        40310000,
+        "insufficient buying power",
+        status=403,
+        extra=(("buying_power", fmt(buying_power, 2)), ("cost_basis", fmt(cost_basis, 2))),
+    )
+
+
+def insufficient_qty(symbol: str, requested: Decimal, available: Decimal, held: Decimal) -> AlpacaError:
+    return AlpacaError(
+        40310000,
+        f"insufficient qty available for order (requested: {fmt(requested)}, available: {fmt(available)})",
+        status=403,
+        extra=(
+            ("available", fmt(available)),
+            ("existing_qty", fmt(available + held)),
+            ("held_for_orders", fmt(held)),
+            ("symbol", symbol),
+        ),
+    )
+
+
+def not_shortable(symbol: str) -> AlpacaError:
+    return unprocessable(f'asset "{symbol}" cannot be sold short')
+
+
+def order_in_state(state: str) -> AlpacaError:
+    """Cancelling or replacing an order that is no longer open."""
+    return unprocessable(f'order is already in "{state}" state')
+
+
+# --- market data (no code in the body) -----------------------------------------------------------
+def data_error(message: str, status: int = 400) -> AlpacaError:
+    return AlpacaError(None, message, status=status)
+
+
+def invalid_crypto_symbol(symbol: str) -> AlpacaError:
+    return data_error(f"invalid symbol: {printable(symbol)} does not match ^[A-Z]+/[A-Z]+$")
+
+
+# --- parameter problems --------------------------------------------------------------------------
+def from_param(e: ParamError) -> AlpacaError:
+    """The trading API's answer for a parameter :mod:`~...params` refused."""
+    if e.problem is Problem.NOT_JSON:
+        return MALFORMED_BODY
+    if e.problem is Problem.MISSING:
+        return invalid_field(f"{printable(e.name)} is required")
+    return invalid_field(f"invalid {printable(e.name)}")
+
+
+def data_from_param(e: ParamError) -> AlpacaError:
+    """The market data API's answer for a parameter :mod:`~...params` refused."""
+    if e.problem is Problem.MISSING:
+        return data_error(f"missing {printable(e.name)}")
+    return data_error(f"invalid {printable(e.name)}")
+
+
+# --- engine reasons ------------------------------------------------------------------------------
+# Reasons a route expects carry a route-specific answer (an unknown order on a cancel, buying power
+# with its figures); the table is what every other refusal becomes.
+_REASONS: dict[Reason, AlpacaError] = {
+    Reason.UNKNOWN_SYMBOL: ASSET_NOT_FOUND,
+    Reason.INVALID_PARAM: invalid_field("invalid order"),
+    Reason.QTY_BELOW_MIN: unprocessable("qty must be >= the asset's min_order_size"),
+    Reason.QTY_PRECISION: unprocessable("qty is not a multiple of the asset's min_trade_increment"),
+    Reason.PRICE_PRECISION: unprocessable("price is not a multiple of the asset's price_increment"),
+    Reason.NOTIONAL_BELOW_MIN: unprocessable("order value is below the minimum"),
+    Reason.INSUFFICIENT_MARGIN: AlpacaError(40310000, "insufficient buying power", status=403),
+    Reason.DUPLICATE_CLIENT_OID: DUPLICATE_CLIENT_ID,
+    Reason.ORDER_NOT_FOUND: ORDER_NOT_FOUND,
+    Reason.ORDER_NOT_CANCELLABLE: unprocessable("order is not cancelable"),
+    Reason.NO_POSITION: POSITION_NOT_FOUND,
+    Reason.REDUCE_ONLY_INCREASES: unprocessable("order would increase the position"),
+    Reason.TRIGGER_PRICE_INVALID: unprocessable("invalid stop_price"),
+    Reason.POST_ONLY_WOULD_TAKE: unprocessable("order would take liquidity"),
+    Reason.UNKNOWN_ACCOUNT: UNAUTHORIZED,
+}
+
+
+def from_engine(err: EngineError, overrides: dict[Reason, AlpacaError] | None = None) -> AlpacaError:
+    """Alpaca's answer for an engine refusal (the engine's own detail goes to the ledger only)."""
+    found = (overrides or {}).get(err.reason)
+    if found is not None:
+        return found
+    return _REASONS.get(err.reason, unprocessable("order rejected"))
