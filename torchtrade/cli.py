@@ -1,6 +1,6 @@
 """The ``torchtrade`` command line.
 
-torchtrade emulator serve [--venue bitget|binance] [--data [SYMBOL=]FILE ...] [--clock realtime|manual]
+torchtrade emulator serve [--venue bitget|binance|alpaca] [--data [SYMBOL=]FILE ...] [--clock realtime|manual]
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
                           --passphrase P] [--weight-limit N]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .emulator.runtime import DataSpec, Emulator, EmulatorConfig, parse_start
 from .emulator.server import PortInUseError
@@ -49,22 +50,36 @@ def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool
     else:
         creds = venue.default_credentials
         user_secret = False
+    fields = _venue_fields(args.venue)
+    if args.data:
+        fields["data"] = tuple(DataSpec.parse(d) for d in args.data)
+    if args.balance:
+        fields["balances"] = _balances(args.balance)
     try:
         start = parse_start(args.start)
         config = EmulatorConfig(
             venue=args.venue,
-            data=tuple(DataSpec.parse(d) for d in args.data),
             clock=args.clock,
             speed=args.speed,
             start=start,
             history_bars=args.history,
-            balances=_balances(args.balance) if args.balance else {"USDT": Decimal(10_000)},
             credentials=(creds,),
             weight_limit=args.weight_limit,
+            **fields,
         )
     except ValueError as e:
         raise CliError(str(e)) from None
     return config, creds, user_secret
+
+
+def _venue_fields(venue: str) -> dict[str, Any]:
+    """The configuration a venue starts from when the command line does not say: its own cash and
+    bundled candles for Alpaca, 10,000 USDT for the futures venues."""
+    if venue == "alpaca":
+        from .emulator.venues.alpaca import defaults
+
+        return defaults.config_overrides()
+    return {"balances": {"USDT": Decimal(10_000)}}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -90,11 +105,18 @@ def _serve(args: argparse.Namespace) -> int:
     if creds.passphrase is not None:
         print(f"  passphrase: {'(the one you gave)' if user_secret else creds.passphrase.reveal()}")
     print(f"  control:    {url}/_emulator/status")
-    ccxt_id = getattr(venue_of(config), "ccxt_id", config.venue)
-    print(
-        f"  point ccxt at it: torchtrade.emulator.clients.ccxt_client(url, {ccxt_id!r}), or set the scheme "
-        "and host of each exchange.urls['api'] (keep their paths)"
-    )
+    if config.venue == "alpaca":
+        print(
+            "  point alpaca-py at it: TradingClient(key, secret, url_override=url), "
+            "StockHistoricalDataClient(key, secret, url_override=url), "
+            "CryptoHistoricalDataClient(url_override=url)"
+        )
+    else:
+        ccxt_id = getattr(venue_of(config), "ccxt_id", config.venue)
+        print(
+            f"  point ccxt at it: torchtrade.emulator.clients.ccxt_client(url, {ccxt_id!r}), or set the "
+            "scheme and host of each exchange.urls['api'] (keep their paths)"
+        )
     sys.stdout.flush()
     serve_forever(emulator, sock, log_level=args.log_level)
     return 0
@@ -185,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="[SYMBOL=]FILE",
-        help="candle file to replay (repeatable); default: the bundled demo candles",
+        help="candle file to replay (repeatable); default: the bundled demo candles (Alpaca: its bundled "
+        "stock and crypto candles)",
     )
     serve.add_argument(
         "--clock",
@@ -207,13 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="COIN=AMOUNT",
-        help="starting balance of the account (default USDT=10000)",
+        help="starting balance of the account (default USDT=10000; Alpaca: USD=100000)",
     )
     serve.add_argument(
         "--weight-limit",
         type=int,
         default=None,
-        help="request weight per minute for venues that meter it (Binance: 2400 by default); a fast "
+        help="request weight per minute for venues that meter it (Binance: 2400 by default; Alpaca: "
+        "200 requests per API); a fast "
         "replay's client sends far more than a live one",
     )
     serve.add_argument("--host", default="127.0.0.1")

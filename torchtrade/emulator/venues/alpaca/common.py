@@ -1,8 +1,8 @@
 """What every Alpaca route shares: the ``endpoint`` declaration, the error answer, typed parameters.
 
 Route handlers are parse -> engine call -> serialise, grouped by concern: :mod:`.market` (market
-data), :mod:`.reference` (clock, calendar, assets), and the account, orders and positions routes;
-:mod:`.routes` joins them. GET and DELETE routes read the query string, POST and PATCH a JSON object
+data), :mod:`.assets`, :mod:`.clock` (clock and calendar), and the account, orders and positions
+routes; :mod:`.routes` joins them. GET and DELETE routes read the query string, POST and PATCH a JSON object
 body (what alpaca-py sends, see :mod:`.reference`). Unknown parameters are ignored and listed in
 the ledger, as everywhere in the emulator.
 
