@@ -11,6 +11,21 @@ DEFAULT_DATA: dict[str, str] = {
     "ETH/USDT:USDT": "coinbase_ethusd_1m_2018-04-04_05.csv",
 }
 
+#: The defaults of venues that do not replay the futures pair above: Alpaca serves a stock and a
+#: crypto spot pair. SPY plays at its own dates (2013-10-04..11, six sessions with pre/post-market);
+#: BTC/USD is shifted onto that timeline (see ``torchtrade.emulator.data.plan_timeline``).
+VENUE_DEFAULT_DATA: dict[str, dict[str, str]] = {
+    "alpaca": {
+        "SPY": "nyse_spy_1m_2013-10-04_11.csv.gz",
+        "BTC/USD": "coinbase_btcusd_1m_2016-10-07_09.csv.gz",
+    },
+}
+
+
+def default_data(venue: str) -> dict[str, str]:
+    """The bundled files a venue's emulator replays when given no ``--data``: symbol -> file name."""
+    return VENUE_DEFAULT_DATA.get(venue, DEFAULT_DATA)
+
 
 def bundled(name: str) -> Path:
     """Path of a bundled data file."""

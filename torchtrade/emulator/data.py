@@ -7,6 +7,12 @@ The emulator serves candles from real 1-minute (or coarser) bars stored as CSV f
 The no-look-ahead invariant: a base bar with open time ``t`` closes at ``t + base_ms`` and nothing
 derived from it (price, candle, volume) is visible before that instant.
 
+Markets in sessions (stocks, :mod:`torchtrade.markets`): a series given such ``hours`` keeps its real
+dates (its sessions, holidays and early closes belong to them), serves no bar where the file has
+none (a night, a quiet pre-market minute: gaps are real, never filled, and no flat "forming" candle
+is made up), and builds daily candles per session as Alpaca does: the regular session's bars,
+labelled 00:00 in the market's time zone, complete at the session's close.
+
 Example:
     >>> data = load_candles("binance_btcbusd_1m_2022-12-13.csv")  # doctest: +SKIP
     >>> series = ReplaySeries(data)  # doctest: +SKIP
@@ -26,7 +32,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+from ..markets.calendar import ALWAYS_OPEN, in_sessions
 
 __all__ = [
     "MINUTE_MS",
@@ -435,21 +443,37 @@ class ReplaySeries:
 
     Thread-safe: caches are filled under a lock or by atomic replacement, and the data is immutable.
 
+    Args:
+        data: The validated file.
+        shift_ms: See above.
+        hours: When the market trades (the engine's ``MarketHours``; None: always, as crypto). A
+            market in sessions (``torchtrade.markets.us_equity_hours()``) must play at its real
+            dates (``shift_ms=0``); its daily candles are per session (module doc).
+
     Attributes:
         source: The file name.
         base_ms: The base bar duration.
         shift_ms: The shift applied to every bar time.
+        hours: The market's hours (``ALWAYS_OPEN`` when none were given).
         first_open_ms: Open time of the first bar (shifted).
         last_close_ms: Close time of the last bar (shifted); at and after it the series is exhausted.
 
     Raises:
-        ValueError: If ``shift_ms`` is not a multiple of ``base_ms``.
+        ValueError: If ``shift_ms`` is not a multiple of ``base_ms``, or not 0 for a market in sessions.
     """
 
-    def __init__(self, data: CandleData, shift_ms: int = 0) -> None:
+    def __init__(self, data: CandleData, shift_ms: int = 0, *, hours: Any = None) -> None:
         if shift_ms % data.base_ms:
             raise ValueError(
                 f"{data.source}: shift_ms={shift_ms} is not a multiple of base_ms={data.base_ms}"
+            )
+        self.hours: Any = ALWAYS_OPEN if hours is None else hours
+        # A market in sessions: its dates carry its calendar, and a bar exists only when it traded.
+        self.in_sessions: bool = in_sessions(self.hours)
+        if self.in_sessions and shift_ms:
+            raise ValueError(
+                f"{data.source}: shift_ms={shift_ms}: a market in sessions plays at its real dates "
+                f"(its sessions, holidays and early closes belong to them)"
             )
         self.source: str = data.source
         self.base_ms: int = data.base_ms
@@ -515,11 +539,23 @@ class ReplaySeries:
         with self._tables_lock:
             table = self._tables.get(period)
             if table is None:
-                table = self._build_table(period)
+                table = (
+                    self._build_session_table() if self._per_session(period) else self._build_table(period)
+                )
                 self._tables[period] = table
         return table
 
+    def _per_session(self, period: Period) -> bool:
+        """Daily candles of a market in sessions: one per session (Alpaca's stock 1Day bars)."""
+        return self.in_sessions and period.kind == "ms" and period.n == DAY_MS
+
     def _check_period(self, period: Period) -> None:
+        if self.in_sessions and (period.kind != "ms" or period.n > DAY_MS):
+            # Multi-day, weekly and monthly bars of a stock are made of sessions, and how Alpaca
+            # anchors them is not documented well enough to copy: refuse rather than guess.
+            raise ValueError(
+                f"{self.source}: period {period}: candles of a market in sessions are intraday or 1d"
+            )
         # A period must be a whole number of base bars and its boundaries must fall on bar
         # boundaries, or a bar would straddle two candles. Week/month boundaries are midnights
         # (Monday / the 1st), which fall on bar boundaries iff the bar divides a day.
@@ -550,7 +586,49 @@ class ReplaySeries:
         candles = [_aggregate(bars[a:b], s) for s, a, b in zip(starts, first, stop, strict=True)]
         return _Table(starts, ends, first, stop, candles)
 
-    def _forming_candle(self, period: Period, table: _Table, k: int, now_ms: int) -> Candle | None:
+    def _build_session_table(self) -> _Table:
+        """One candle per regular session, from the bars that overlap it, labelled at the session
+        date's midnight in the market's zone and ending at the session's (early) close.
+
+        Simulation choice: a bar belongs to the session if the regular session is open at some
+        instant of it (for 1-minute bars: if it opens inside the session), so hourly files whose
+        first bar of the day opens at 09:00 ET and holds 09:30-10:00 still count it.
+        """
+        hours = self.hours
+        base = self.base_ms
+        starts: list[int] = []
+        ends: list[int] = []
+        first: list[int] = []
+        stop: list[int] = []
+        for i, bar in enumerate(self._bars):
+            opens = hours.next_open(bar.t)
+            if opens >= bar.t + base:
+                continue  # pre/post-market or closed: not part of a daily bar
+            close = hours.session_close(opens)
+            if ends and ends[-1] == close:
+                stop[-1] = i + 1
+                continue
+            starts.append(hours.day_start_ms(hours.session_date(opens)))
+            ends.append(close)
+            first.append(i)
+            stop.append(i + 1)
+        bars = self._bars
+        candles = [_aggregate(bars[a:b], s) for s, a, b in zip(starts, first, stop, strict=True)]
+        return _Table(starts, ends, first, stop, candles)
+
+    def _forming_session_candle(self, period: Period, table: _Table, k: int, now_ms: int) -> Candle | None:
+        """Today's daily candle while the regular session is open, from its bars closed so far."""
+        if k >= len(table.starts) or not self.hours.is_open(now_ms):
+            return None
+        if table.ends[k] != self.hours.session_close(now_ms):
+            return None  # the file has no bar of today's session (yet, or at all)
+        i0, i1 = table.first[k], table.stop[k]
+        closed = min(self.closed_count(now_ms), i1)
+        return self._partial(period, i0, closed, table.starts[k]) if closed > i0 else None
+
+    def _forming_candle(
+        self, period: Period, table: _Table, k: int, now_ms: int, flat_forming: bool = True
+    ) -> Candle | None:
         """The candle whose period contains ``now_ms``, from bars closed at ``now_ms`` (None if none is due).
 
         ``k`` is the number of completed candles, so ``table`` row ``k`` (if any) is either the
@@ -568,6 +646,8 @@ class ReplaySeries:
                 return self._partial(period, i0, closed, start)
         elif k == len(table.starts):
             return None  # the data ended before this period: never invent a candle after it
+        if not flat_forming:
+            return None
         # Bars are still to come in or after this period, but none of its own has closed:
         # venues show a flat candle at the last price, with no volume.
         price = self._bars[closed - 1].close
@@ -591,6 +671,7 @@ class ReplaySeries:
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 100,
+        flat_forming: bool | None = None,
     ) -> list[Candle]:
         """Candles of ``period`` as a venue's kline endpoint would return them at ``now_ms``.
 
@@ -609,6 +690,9 @@ class ReplaySeries:
             start_ms: Keep candles whose open time is >= this (None: unbounded).
             end_ms: Keep candles whose open time is <= this (None: unbounded); capped at ``now_ms``.
             limit: At most this many candles: the NEWEST ones, as venues page back from the end.
+            flat_forming: Whether a forming period none of whose bars has closed yet shows the flat
+                candle (Bitget, Binance do). None: yes, except for a market in sessions, whose
+                bars exist only when it traded (Alpaca shows no bar without trades).
 
         Returns:
             The candles in ascending time order.
@@ -620,7 +704,11 @@ class ReplaySeries:
             raise ValueError(f"limit={limit}: must be >= 1")
         table = self._table(period)
         completed = bisect_right(table.ends, now_ms)
-        forming = self._forming_candle(period, table, completed, now_ms)
+        if self._per_session(period):
+            forming = self._forming_session_candle(period, table, completed, now_ms)
+        else:
+            flat = not self.in_sessions if flat_forming is None else flat_forming
+            forming = self._forming_candle(period, table, completed, now_ms, flat)
         upper = now_ms if end_ms is None else min(end_ms, now_ms)
         lo = 0 if start_ms is None else bisect_left(table.starts, start_ms, 0, completed)
         hi = bisect_right(table.starts, upper, 0, completed)
@@ -640,13 +728,22 @@ def plan_timeline(
     start: int | Literal["now"] | None,
     history_bars: int,
     wall_now_ms: int,
+    keep_dates: Sequence[bool] | None = None,
 ) -> tuple[list[int], int]:
     """Places several files on one timeline.
 
-    Every file is shifted so that its first bar opens at the same instant ``T0``, and the present is
-    ``history_bars`` base bars after ``T0``, so that much history has already closed when the
-    emulator starts. ``history_bars`` is capped at ``len(bars) - 1`` of the shortest file, so every
-    file still has at least one bar to play.
+    Every shifted file is moved so that its first bar opens at the same instant ``T0``, and the
+    present is ``history_bars`` base bars after ``T0``, so that much history has already closed when
+    the emulator starts. ``history_bars`` is capped at ``len(bars) - 1`` of the shortest file, so
+    every file still has at least one bar to play.
+
+    Files marked in ``keep_dates`` (stocks: their sessions, holidays and early closes belong to their
+    dates) are never shifted, and they set the timeline: the present is the close of the
+    ``history_bars``-th bar of the earliest of them (counting its real bars, gaps and nights
+    skipped), and the other files are shifted so that their first bar opens ``history_bars`` bars
+    before that present, as above. Design choice: real dates rather than a shift by whole weeks,
+    which would have to map every session of the file onto an identical one (same weekday, same
+    holidays and early closes, same DST offsets), rarely possible and never needed.
 
     Args:
         datas: The files; they must share one ``base_ms`` (shifts are whole bars of every file).
@@ -654,16 +751,20 @@ def plan_timeline(
             present is the bar boundary ``T0 + history_bars * base_ms``. An int (ms) or ``"now"``
             (= ``wall_now_ms``): the present is that instant exactly and
             ``T0 = floor(present, base_ms) - history_bars * base_ms``, so a client that derives
-            ``since`` from its own clock gets the candles it asked for.
+            ``since`` from its own clock gets the candles it asked for. With files that keep their
+            dates, only None or an int inside their span (first open to last close) is possible.
         history_bars: Bars already closed at the present (>= 0).
         wall_now_ms: The wall clock, used for ``start="now"``.
+        keep_dates: Per file, True to play it at its real dates (None: shift every file).
 
     Returns:
-        ``(shift_ms per file, present_ms)``; every shift is a multiple of ``base_ms``.
+        ``(shift_ms per file, present_ms)``; every shift is a multiple of ``base_ms``, 0 for a file
+        that keeps its dates.
 
     Raises:
-        ValueError: If ``datas`` is empty, the files have different bar sizes, ``history_bars < 0``
-            or ``start`` is not None, an int or ``"now"``.
+        ValueError: If ``datas`` is empty, the files have different bar sizes, ``history_bars < 0``,
+            ``start`` is not None, an int or ``"now"``, or is a start the kept files cannot play
+            from, or ``keep_dates`` does not give one flag per file.
     """
     if not datas:
         raise ValueError("plan_timeline: datas is empty")
@@ -673,16 +774,47 @@ def plan_timeline(
         raise ValueError(f"plan_timeline: files have different bar sizes ({sizes})")
     if isinstance(history_bars, bool) or not isinstance(history_bars, int) or history_bars < 0:
         raise ValueError(f"history_bars={history_bars!r}: must be an int >= 0")
+    keep = [False] * len(datas) if keep_dates is None else [bool(k) for k in keep_dates]
+    if len(keep) != len(datas):
+        raise ValueError(f"plan_timeline: {len(keep)} keep_dates flags for {len(datas)} files")
     history = min(history_bars, min(len(d.bars) for d in datas) - 1)
-    if start is None:
+    kept = [d for d, k in zip(datas, keep, strict=True) if k]
+    if kept:
+        present = _kept_present(kept, start, history)
+        t0 = present - present % base - history * base
+    elif start is None:
         t0 = datas[0].bars[0].t
         present = t0 + history * base
     else:
-        if start == "now":
-            present = wall_now_ms
-        elif isinstance(start, int) and not isinstance(start, bool):
-            present = start
-        else:
-            raise ValueError(f"start={start!r}: must be None, an int (ms) or 'now'")
+        present = _start_instant(start, wall_now_ms)
         t0 = present - present % base - history * base
-    return [t0 - d.bars[0].t for d in datas], present
+    return [0 if k else t0 - d.bars[0].t for d, k in zip(datas, keep, strict=True)], present
+
+
+def _start_instant(start: object, wall_now_ms: int) -> int:
+    if start == "now":
+        return wall_now_ms
+    if isinstance(start, int) and not isinstance(start, bool):
+        return start
+    raise ValueError(f"start={start!r}: must be None, an int (ms) or 'now'")
+
+
+def _kept_present(kept: Sequence[CandleData], start: object, history: int) -> int:
+    """The present of a timeline set by files that keep their dates (see :func:`plan_timeline`)."""
+    anchor = min(kept, key=lambda d: d.bars[0].t)
+    if start is None:
+        return anchor.bars[history - 1].t + anchor.base_ms if history else anchor.bars[0].t
+    if start == "now":
+        raise ValueError(
+            f"start='now': {anchor.source} plays at its real dates (a market in sessions cannot be "
+            "moved to today); give no start, or an instant inside its data"
+        )
+    present = _start_instant(start, 0)
+    lo = min(d.bars[0].t for d in kept)
+    hi = max(d.bars[-1].t + d.base_ms for d in kept)
+    if not lo <= present <= hi:
+        raise ValueError(
+            f"start={present}: outside the span of the data that plays at its real dates "
+            f"({lo}..{hi} ms, {', '.join(d.source for d in kept)})"
+        )
+    return present

@@ -18,12 +18,21 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from ..data import DEFAULT_DATA, bundled
+from ..data import bundled, default_data
+from ..markets.bars import next_bar_close
+from ..markets.calendar import (
+    CalendarRangeError,
+    MarketClock,
+    Session,
+    in_sessions,
+    market_clock,
+    us_equity_hours,
+)
 from .checks import FieldError, decimal, integer, number
 from .clock import MAX_SPEED, ManualClock, RealtimeClock
 from .data import CandleData, ReplaySeries, load_candles, plan_timeline
@@ -265,8 +274,15 @@ class Emulator:
     def _prepare(self, config: EmulatorConfig) -> _Run:
         """Build a whole run from ``config`` without touching the current one (raises ValueError)."""
         venue = load_venue(config.venue)
-        specs = config.data or tuple(DataSpec(sym, bundled(name)) for sym, name in DEFAULT_DATA.items())
+        specs = config.data or tuple(
+            DataSpec(sym, bundled(name)) for sym, name in default_data(venue.name).items()
+        )
+        # A venue that lists markets in sessions (Alpaca's stocks) says so per market:
+        # ``market_hours(market_id)`` answers the engine's MarketHours; without it every market
+        # trades around the clock (Bitget, Binance: nothing changes for them).
+        hours_of = getattr(venue, "market_hours", None)
         loaded: list[tuple[str, str, str, str, CandleData]] = []
+        hours: list[Any] = []
         seen: set[str] = set()
         for i, spec in enumerate(specs):
             symbol = spec.symbol
@@ -285,17 +301,28 @@ class Emulator:
             if market_id in seen:
                 raise FieldError(f"data: symbol {symbol!r} is given twice")
             seen.add(market_id)
+            market_hours = hours_of(market_id) if hours_of is not None else None
+            if market_hours is not None and in_sessions(market_hours):
+                _check_sessions(candles, market_hours)
             loaded.append((market_id, base, quote, settle, candles))
-        shifts, present = plan_timeline(
-            [item[4] for item in loaded],
-            start=config.start,
-            history_bars=config.history_bars,
-            wall_now_ms=self._wall(),
-        )
+            hours.append(market_hours)
+        try:
+            # Stocks keep their real dates and set the timeline; crypto files are shifted onto it.
+            shifts, present = plan_timeline(
+                [item[4] for item in loaded],
+                start=config.start,
+                history_bars=config.history_bars,
+                wall_now_ms=self._wall(),
+                keep_dates=[h is not None and in_sessions(h) for h in hours],
+            )
+        except ValueError as e:
+            raise FieldError(str(e)) from e
         series: dict[str, ReplaySeries] = {}
         instruments: dict[str, Instrument] = {}
-        for (market_id, base, quote, settle, data), shift in zip(loaded, shifts, strict=True):
-            s = ReplaySeries(data, shift)
+        for (market_id, base, quote, settle, data), shift, market_hours in zip(
+            loaded, shifts, hours, strict=True
+        ):
+            s = ReplaySeries(data, shift, hours=market_hours)
             series[market_id] = s
             instruments[market_id] = venue.instrument(market_id, base, quote, settle, s.last_price(present))
         top = max(inst.max_leverage for inst in instruments.values())
@@ -370,7 +397,13 @@ class Emulator:
         return max(s.last_close_ms for s in self.series.values()) + HORIZON_MARGIN_MS
 
     def advance_target(
-        self, *, bars: int | None = None, ms: int | None = None, to_ms: int | None = None
+        self,
+        *,
+        bars: int | None = None,
+        ms: int | None = None,
+        to_ms: int | None = None,
+        symbol: str | None = None,
+        extended: bool = False,
     ) -> int:
         """Check an advance and return the instant it leads to (never before the present).
 
@@ -380,11 +413,19 @@ class Emulator:
         clients may drive one emulator, and the one behind simply catches up. An instant past the
         horizon is the horizon (or the present, if a realtime clock has run past it).
 
+        Bars are base-bar boundaries of the timeline; with ``symbol`` (a market id) they are that
+        market's session bars (:func:`torchtrade.markets.bars.next_bar_close`; with ``extended``
+        pre/post-market bars count too), so one bar from a stock's close is the next session's
+        first bar: a jump over the night, the weekend or the holiday, never a wait.
+
         Raises:
-            FieldError: not exactly one amount, or one of the wrong type or out of range.
+            FieldError: not exactly one amount, or one of the wrong type or out of range; a
+                ``symbol`` not replayed, or given without ``bars``.
         """
         if sum(x is not None for x in (bars, ms, to_ms)) != 1:
             raise FieldError('advance: give exactly one of "bars", "ms", "to"')
+        if symbol is not None and bars is None:
+            raise FieldError('advance: "symbol" counts "bars"; give it with "bars" only')
         with self.lock:
             now = self.clock.now_ms()
             base = self.base_ms
@@ -392,12 +433,27 @@ class Emulator:
             span = horizon - min(s.first_open_ms for s in self.series.values())
             if bars is not None:
                 bars = integer("bars", bars, lo=0, hi=span // base + 1)
-                target = (now // base + bars) * base
+                if symbol is None:
+                    target = (now // base + bars) * base
+                else:
+                    target = self._session_bars_ahead(symbol, bars, now, horizon, extended)
             elif ms is not None:
                 target = now + integer("ms", ms, lo=0, hi=span)
             else:
                 target = integer("to", to_ms, lo=0, hi=MAX_EPOCH_MS)
             return max(now, min(target, horizon))
+
+    def _session_bars_ahead(self, symbol: str, bars: int, now: int, horizon: int, extended: bool) -> int:
+        series = self._series_of(symbol)
+        target = now
+        for _ in range(bars):
+            if target >= horizon:
+                break
+            try:
+                target = next_bar_close(series.hours, series.base_ms, target, extended=bool(extended))
+            except CalendarRangeError:
+                return horizon
+        return target
 
     def advance_step(self, target: int, run_id: int | None = None) -> bool:
         """Replay one slice (at most :attr:`advance_slice_bars` bars) toward ``target``, under the lock.
@@ -416,15 +472,24 @@ class Emulator:
             self.engine.advance_to(min(self.clock.now_ms(), start + slice_ms))
             return self.engine.now_ms >= target
 
-    def advance(self, *, bars: int | None = None, ms: int | None = None, to_ms: int | None = None) -> int:
+    def advance(
+        self,
+        *,
+        bars: int | None = None,
+        ms: int | None = None,
+        to_ms: int | None = None,
+        symbol: str | None = None,
+        extended: bool = False,
+    ) -> int:
         """Move the clock forward (to the close of the ``bars``-th next bar, by ``ms``, or to ``to_ms``).
 
         Works for both clocks (a realtime clock jumps and keeps running). Replays in slices and
         releases the lock between them (see :meth:`advance_step`), so another thread's requests are
-        served meanwhile. Returns the new present. See :meth:`advance_target` for the bounds.
+        served meanwhile. Returns the new present. See :meth:`advance_target` for the bounds and
+        for ``symbol``/``extended`` (session bars of one market).
         """
         with self.lock:
-            target = self.advance_target(bars=bars, ms=ms, to_ms=to_ms)
+            target = self.advance_target(bars=bars, ms=ms, to_ms=to_ms, symbol=symbol, extended=extended)
             run_id = self.run_id
         while not self.advance_step(target, run_id):
             pass
@@ -501,6 +566,7 @@ class Emulator:
                     "exhausted": s.exhausted(now),
                     "last_price": str(self.engine.last_price(market_id)),
                     "source": s.source,
+                    "hours": s.hours.name,
                 }
                 for market_id, s in self.series.items()
             },
@@ -508,6 +574,74 @@ class Emulator:
 
     def symbols(self) -> Sequence[str]:
         return list(self.series)
+
+    # ------------------------------------------------------------------ market hours
+
+    def _series_of(self, market_id: str) -> ReplaySeries:
+        series = self.series.get(market_id) if isinstance(market_id, str) else None
+        if series is None:
+            raise FieldError(f"symbol={ascii(market_id)[:40]}: not replayed here ({', '.join(self.series)})")
+        return series
+
+    def hours_of(self, market_id: str) -> Any:
+        """The ``MarketHours`` of a replayed market (``ALWAYS_OPEN`` for crypto).
+
+        Raises:
+            FieldError: the market is not replayed.
+        """
+        return self._series_of(market_id).hours
+
+    def market_hours(self) -> Any:
+        """The hours the venue's market clock and calendar answer for (Alpaca's ``/v2/clock`` and
+        ``/v2/calendar`` are the stock market's): the first replayed market in sessions, else the
+        US equity calendar (a crypto-only Alpaca emulator still has a stock market clock)."""
+        for s in self.series.values():
+            if s.in_sessions:
+                return s.hours
+        return us_equity_hours()
+
+    def market_clock(self, now_ms: int | None = None) -> MarketClock:
+        """The stock market's state now (or at ``now_ms``): is_open, next_open, next_close."""
+        t = self.clock.now_ms() if now_ms is None else now_ms
+        return market_clock(self.market_hours(), t)
+
+    def calendar(self, start: date, end: date) -> list[Session]:
+        """The stock market's sessions from ``start`` to ``end`` (dates, inclusive).
+
+        Raises:
+            CalendarRangeError: dates outside the calendar (1990..2040).
+        """
+        return self.market_hours().sessions(start, end)
+
+    def next_bar_close(
+        self, market_id: str, *, period: Any = None, after_ms: int | None = None, extended: bool = False
+    ) -> int:
+        """The next close of one of a market's session bars after ``after_ms`` (default: now); the
+        period defaults to the base bar. The same instant an env's clock waits for (see
+        :func:`torchtrade.markets.bars.next_bar_close`)."""
+        series = self._series_of(market_id)
+        t = self.clock.now_ms() if after_ms is None else after_ms
+        return next_bar_close(
+            series.hours, series.base_ms if period is None else period, t, extended=extended
+        )
+
+
+def _check_sessions(data: CandleData, hours: Any) -> None:
+    """A stock file's bars must lie in its market's (extended) sessions and inside the calendar:
+    a bar at night or on a holiday would be a trade that cannot have happened (or a daily file
+    whose midnight labels are dates, not instants)."""
+    for bar in data.bars:
+        try:
+            inside = hours.next_open(bar.t, extended=True) < bar.t + data.base_ms
+        except CalendarRangeError as e:
+            raise FieldError(f"data: {data.source}: {e}") from e
+        if not inside:
+            when = datetime.fromtimestamp(bar.t / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            raise FieldError(
+                f"data: {data.source}: the bar at {when} lies outside {hours.name}'s trading hours "
+                "(sessions with pre/post-market); a market in sessions needs intraday bars of its "
+                "trading days"
+            )
 
 
 def _known_coins(balances: Mapping[str, Decimal], instruments: Mapping[str, Instrument]) -> None:

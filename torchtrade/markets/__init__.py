@@ -1,13 +1,24 @@
 """Market hours and bar times shared by the emulator and the envs (no venue, no I/O)."""
 
-from .bars import DAILY_MS, bar_closes, bar_open, bar_period_ms, in_session, last_bar_close, next_bar_close
+from .bars import (
+    DAILY_MS,
+    bar_closes,
+    bar_open,
+    bar_period_ms,
+    is_session_bar,
+    last_bar_close,
+    next_bar_close,
+)
 from .calendar import (
     ALWAYS_OPEN,
     AlwaysOpen,
     CalendarRangeError,
+    MarketClock,
     Session,
     SessionHours,
     hours_for,
+    in_sessions,
+    market_clock,
     us_equity_hours,
 )
 
@@ -16,14 +27,17 @@ __all__ = [
     "DAILY_MS",
     "AlwaysOpen",
     "CalendarRangeError",
+    "MarketClock",
     "Session",
     "SessionHours",
     "bar_closes",
     "bar_open",
     "bar_period_ms",
     "hours_for",
-    "in_session",
+    "in_sessions",
+    "is_session_bar",
     "last_bar_close",
+    "market_clock",
     "next_bar_close",
     "us_equity_hours",
 ]

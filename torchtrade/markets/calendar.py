@@ -44,10 +44,13 @@ __all__ = [
     "NEW_YORK",
     "AlwaysOpen",
     "CalendarRangeError",
+    "MarketClock",
     "Session",
     "SessionHours",
     "hours_for",
+    "in_sessions",
     "local_ms",
+    "market_clock",
     "us_equity_hours",
 ]
 
@@ -340,6 +343,52 @@ def us_equity_hours() -> SessionHours:
         post = local_ms(day, _EARLY_POST_CLOSE if early else _POST_CLOSE, NEW_YORK)
         sessions.append(Session(day, local_ms(day, _PRE_OPEN, NEW_YORK), int(open_ms), int(close_ms), post))
     return SessionHours(sessions, name="XNYS", timezone=NEW_YORK)
+
+
+class MarketClock(NamedTuple):
+    """The market's state at an instant, as Alpaca's ``GET /v2/clock`` reports it (regular hours).
+
+    Attributes:
+        timestamp_ms: the instant asked about.
+        is_open: the regular session is open.
+        next_open_ms: the next regular open strictly after the current session when open (Alpaca
+            answers tomorrow's open during a session), else the coming open.
+        next_close_ms: the close of the current session when open, else of the next session.
+    """
+
+    timestamp_ms: int
+    is_open: bool
+    next_open_ms: int
+    next_close_ms: int
+
+
+def market_clock(hours: SessionHours | AlwaysOpen, t_ms: int) -> MarketClock:
+    """Alpaca's ``/v2/clock`` answer at ``t_ms``; for ``ALWAYS_OPEN`` the "session" is the UTC day."""
+    is_open = hours.is_open(t_ms)
+    next_close = hours.next_close(t_ms)
+    next_open = hours.next_open(next_close) if is_open else hours.next_open(t_ms)
+    return MarketClock(t_ms, is_open, next_open, next_close)
+
+
+# Saturday 2000-01-01 12:00Z: New Year's Day on a weekend, inside the US equity table.
+_CLOSED_EVERYWHERE_MS = 946_728_000_000
+
+
+def in_sessions(hours: object) -> bool:
+    """True for hours in sessions (stocks); False for a market open around the clock (crypto).
+
+    :class:`SessionHours` and :class:`AlwaysOpen` answer by type. Any other ``MarketHours`` (the
+    engine's own ``ALWAYS_OPEN``, say) is asked whether it is open at a Saturday noon UTC that is
+    also a holiday: a market in sessions is not; one that cannot tell (outside its table) is one.
+    """
+    if isinstance(hours, SessionHours):
+        return True
+    if isinstance(hours, AlwaysOpen):
+        return False
+    try:
+        return not hours.is_open(_CLOSED_EVERYWHERE_MS, extended=True)  # type: ignore[attr-defined]
+    except ValueError:
+        return True
 
 
 def hours_for(asset_class: str) -> SessionHours | AlwaysOpen:
