@@ -9,14 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from torchtrade.markets import ALWAYS_OPEN, us_equity_hours
-from torchtrade.markets.bars import (
-    bar_closes,
-    bar_open,
-    bar_period_ms,
-    is_session_bar,
-    last_bar_close,
-    next_bar_close,
-)
+from torchtrade.markets import bars as mb
 from torchtrade.markets.calendar import NEW_YORK
 from torchtrade.timeframes import TimeFrame, TimeFrameUnit
 
@@ -39,14 +32,14 @@ def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
 def test_period_forms() -> None:
     from torchtrade.emulator.data import Period
 
-    assert bar_period_ms(60_000) == MIN
-    assert bar_period_ms("5min") == 5 * MIN
-    assert bar_period_ms(TimeFrame(1, TimeFrameUnit.HOUR)) == HOUR
-    assert bar_period_ms(Period.parse("4h")) == 4 * HOUR
-    assert bar_period_ms("1d") == 24 * HOUR
+    assert mb.bar_period_ms(60_000) == MIN
+    assert mb.bar_period_ms("5min") == 5 * MIN
+    assert mb.bar_period_ms(TimeFrame(1, TimeFrameUnit.HOUR)) == HOUR
+    assert mb.bar_period_ms(Period.parse("4h")) == 4 * HOUR
+    assert mb.bar_period_ms("1d") == 24 * HOUR
     for bad in (0, 30_000, 2 * 24 * HOUR, Period.parse("1w"), True):
         with pytest.raises(ValueError, match="period"):
-            bar_period_ms(bad)
+            mb.bar_period_ms(bad)
 
 
 # --------------------------------------------------------------------------- intraday
@@ -54,33 +47,33 @@ def test_period_forms() -> None:
 
 def test_next_minute_inside_a_session_is_the_next_minute() -> None:
     t = et(2013, 10, 7, 10, 15) + 20_000  # 10:15:20
-    assert next_bar_close(HOURS, "1min", t) == et(2013, 10, 7, 10, 16)
-    assert next_bar_close(HOURS, "1min", et(2013, 10, 7, 10, 16)) == et(2013, 10, 7, 10, 17)
+    assert mb.next_bar_close(HOURS, "1min", t) == et(2013, 10, 7, 10, 16)
+    assert mb.next_bar_close(HOURS, "1min", et(2013, 10, 7, 10, 16)) == et(2013, 10, 7, 10, 17)
 
 
 def test_across_the_night() -> None:
     close = et(2013, 10, 7, 16)
-    assert next_bar_close(HOURS, "1min", close - 1) == close  # the last bar of the day
-    assert next_bar_close(HOURS, "1min", close) == et(2013, 10, 8, 9, 31)
-    assert next_bar_close(HOURS, "1min", close, extended=True) == et(2013, 10, 7, 16, 1)
-    assert next_bar_close(HOURS, "1min", et(2013, 10, 7, 20), extended=True) == et(2013, 10, 8, 4, 1)
-    assert next_bar_close(HOURS, "1min", et(2013, 10, 8, 3), extended=True) == et(2013, 10, 8, 4, 1)
+    assert mb.next_bar_close(HOURS, "1min", close - 1) == close  # the last bar of the day
+    assert mb.next_bar_close(HOURS, "1min", close) == et(2013, 10, 8, 9, 31)
+    assert mb.next_bar_close(HOURS, "1min", close, extended=True) == et(2013, 10, 7, 16, 1)
+    assert mb.next_bar_close(HOURS, "1min", et(2013, 10, 7, 20), extended=True) == et(2013, 10, 8, 4, 1)
+    assert mb.next_bar_close(HOURS, "1min", et(2013, 10, 8, 3), extended=True) == et(2013, 10, 8, 4, 1)
 
 
 def test_across_a_weekend() -> None:
     friday_close = et(2013, 10, 4, 16)
-    assert next_bar_close(HOURS, "1min", friday_close) == et(2013, 10, 7, 9, 31)
-    assert next_bar_close(HOURS, "5min", friday_close) == et(2013, 10, 7, 9, 35)
-    assert next_bar_close(HOURS, "1h", friday_close) == et(2013, 10, 7, 10)  # the 09:00 ET bar holds 09:30
-    assert next_bar_close(HOURS, "1h", friday_close, extended=True) == et(2013, 10, 4, 17)
-    assert next_bar_close(HOURS, "1min", et(2013, 10, 5, 12), extended=True) == et(2013, 10, 7, 4, 1)
+    assert mb.next_bar_close(HOURS, "1min", friday_close) == et(2013, 10, 7, 9, 31)
+    assert mb.next_bar_close(HOURS, "5min", friday_close) == et(2013, 10, 7, 9, 35)
+    assert mb.next_bar_close(HOURS, "1h", friday_close) == et(2013, 10, 7, 10)  # the 09:00 ET bar holds 09:30
+    assert mb.next_bar_close(HOURS, "1h", friday_close, extended=True) == et(2013, 10, 4, 17)
+    assert mb.next_bar_close(HOURS, "1min", et(2013, 10, 5, 12), extended=True) == et(2013, 10, 7, 4, 1)
 
 
 def test_across_a_holiday_and_an_early_close() -> None:
     wednesday_close = et(2013, 11, 27, 16)
     # Thanksgiving is skipped; Friday opens as usual and closes early
-    assert next_bar_close(HOURS, "1min", wednesday_close) == et(2013, 11, 29, 9, 31)
-    assert bar_closes(HOURS, "1h", wednesday_close - 3 * HOUR, et(2013, 12, 2, 11)) == [
+    assert mb.next_bar_close(HOURS, "1min", wednesday_close) == et(2013, 11, 29, 9, 31)
+    assert mb.bar_closes(HOURS, "1h", wednesday_close - 3 * HOUR, et(2013, 12, 2, 11)) == [
         et(2013, 11, 27, 14),
         et(2013, 11, 27, 15),
         et(2013, 11, 27, 16),
@@ -92,7 +85,7 @@ def test_across_a_holiday_and_an_early_close() -> None:
         et(2013, 12, 2, 11),
     ]
     # with extended hours the Friday's post-market ends at 17:00 ET
-    late = bar_closes(HOURS, "1h", et(2013, 11, 29, 12), et(2013, 12, 2, 6), extended=True)
+    late = mb.bar_closes(HOURS, "1h", et(2013, 11, 29, 12), et(2013, 12, 2, 6), extended=True)
     assert late == [et(2013, 11, 29, h) for h in (13, 14, 15, 16, 17)] + [
         et(2013, 12, 2, 5),
         et(2013, 12, 2, 6),
@@ -100,23 +93,23 @@ def test_across_a_holiday_and_an_early_close() -> None:
 
 
 def test_a_full_regular_day_has_390_minute_bars_and_an_early_close_210() -> None:
-    assert len(bar_closes(HOURS, "1min", et(2013, 10, 7), et(2013, 10, 8))) == 390
-    assert len(bar_closes(HOURS, "1min", et(2013, 11, 29), et(2013, 11, 30))) == 210
-    assert len(bar_closes(HOURS, "1min", et(2013, 10, 7), et(2013, 10, 8), extended=True)) == 16 * 60
-    assert len(bar_closes(HOURS, "1min", et(2013, 11, 29), et(2013, 11, 30), extended=True)) == 13 * 60
+    assert len(mb.bar_closes(HOURS, "1min", et(2013, 10, 7), et(2013, 10, 8))) == 390
+    assert len(mb.bar_closes(HOURS, "1min", et(2013, 11, 29), et(2013, 11, 30))) == 210
+    assert len(mb.bar_closes(HOURS, "1min", et(2013, 10, 7), et(2013, 10, 8), extended=True)) == 16 * 60
+    assert len(mb.bar_closes(HOURS, "1min", et(2013, 11, 29), et(2013, 11, 30), extended=True)) == 13 * 60
 
 
 def test_dst_switch_keeps_bars_on_new_york_wall_times() -> None:
     # Friday 2013-03-08 closes at 21:00Z, Monday 2013-03-11 (after the switch) opens at 13:30Z
-    assert next_bar_close(HOURS, "1min", utc(2013, 3, 8, 21)) == utc(2013, 3, 11, 13, 31)
-    assert next_bar_close(HOURS, "1h", utc(2013, 3, 8, 21)) == utc(2013, 3, 11, 14)
+    assert mb.next_bar_close(HOURS, "1min", utc(2013, 3, 8, 21)) == utc(2013, 3, 11, 13, 31)
+    assert mb.next_bar_close(HOURS, "1h", utc(2013, 3, 8, 21)) == utc(2013, 3, 11, 14)
     # 2013-11-01 closes 20:00Z; Monday 2013-11-04 (standard time) opens at 14:30Z
-    assert next_bar_close(HOURS, "1min", utc(2013, 11, 1, 20)) == utc(2013, 11, 4, 14, 31)
+    assert mb.next_bar_close(HOURS, "1min", utc(2013, 11, 1, 20)) == utc(2013, 11, 4, 14, 31)
 
 
 def test_four_hour_bars_are_utc_aligned() -> None:
     # 4h bars start at 00, 04, 08.. UTC: in summer 12:00Z-16:00Z holds the open (09:30 ET = 13:30Z)
-    assert bar_closes(HOURS, "4h", et(2013, 10, 7), et(2013, 10, 8)) == [
+    assert mb.bar_closes(HOURS, "4h", et(2013, 10, 7), et(2013, 10, 8)) == [
         utc(2013, 10, 7, 16),
         utc(2013, 10, 7, 20),
     ]
@@ -124,46 +117,50 @@ def test_four_hour_bars_are_utc_aligned() -> None:
 
 def test_last_bar_close_looks_back_over_closures() -> None:
     monday_pre = et(2013, 12, 2, 8)
-    assert last_bar_close(HOURS, "1min", monday_pre) == et(2013, 11, 29, 13)
-    assert last_bar_close(HOURS, "1min", monday_pre, extended=True) == et(2013, 12, 2, 8)
-    assert last_bar_close(HOURS, "1min", et(2013, 12, 2, 3), extended=True) == et(2013, 11, 29, 17)
-    assert last_bar_close(HOURS, "1min", et(2013, 12, 2, 9, 31) + 5) == et(2013, 12, 2, 9, 31)
-    assert last_bar_close(HOURS, "1h", et(2013, 12, 2, 9, 45)) == et(2013, 11, 29, 13)
-    assert last_bar_close(HOURS, "1min", utc(1990, 1, 2, 14, 30) + 30_000) is None  # nothing before the table
+    assert mb.last_bar_close(HOURS, "1min", monday_pre) == et(2013, 11, 29, 13)
+    assert mb.last_bar_close(HOURS, "1min", monday_pre, extended=True) == et(2013, 12, 2, 8)
+    assert mb.last_bar_close(HOURS, "1min", et(2013, 12, 2, 3), extended=True) == et(2013, 11, 29, 17)
+    assert mb.last_bar_close(HOURS, "1min", et(2013, 12, 2, 9, 31) + 5) == et(2013, 12, 2, 9, 31)
+    assert mb.last_bar_close(HOURS, "1h", et(2013, 12, 2, 9, 45)) == et(2013, 11, 29, 13)
+    assert (
+        mb.last_bar_close(HOURS, "1min", utc(1990, 1, 2, 14, 30) + 30_000) is None
+    )  # nothing before the table
 
 
 def test_bar_open_labels_bars_as_alpaca_does() -> None:
-    assert bar_open(HOURS, "1min", et(2013, 10, 7, 9, 31)) == et(2013, 10, 7, 9, 30)
-    assert bar_open(HOURS, "1h", et(2013, 10, 7, 10)) == utc(2013, 10, 7, 13)
+    assert mb.bar_open(HOURS, "1min", et(2013, 10, 7, 9, 31)) == et(2013, 10, 7, 9, 30)
+    assert mb.bar_open(HOURS, "1h", et(2013, 10, 7, 10)) == utc(2013, 10, 7, 13)
     # daily bars: midnight New York of the session date (04:00Z in summer, 05:00Z in winter)
-    assert bar_open(HOURS, "1d", et(2013, 10, 7, 16)) == utc(2013, 10, 7, 4)
-    assert bar_open(HOURS, "1d", et(2013, 11, 29, 13)) == utc(2013, 11, 29, 5)
-    assert bar_open(ALWAYS_OPEN, "1d", utc(2018, 4, 5)) == utc(2018, 4, 4)
+    assert mb.bar_open(HOURS, "1d", et(2013, 10, 7, 16)) == utc(2013, 10, 7, 4)
+    assert mb.bar_open(HOURS, "1d", et(2013, 11, 29, 13)) == utc(2013, 11, 29, 5)
+    assert mb.bar_open(ALWAYS_OPEN, "1d", utc(2018, 4, 5)) == utc(2018, 4, 4)
 
 
 # --------------------------------------------------------------------------- daily
 
 
 def test_daily_bars_close_at_each_session_close() -> None:
-    assert next_bar_close(HOURS, "1d", et(2013, 11, 27, 10)) == et(2013, 11, 27, 16)
-    assert next_bar_close(HOURS, "1d", et(2013, 11, 27, 16)) == et(2013, 11, 29, 13)  # holiday, early close
-    assert next_bar_close(HOURS, "1d", et(2013, 11, 29, 13)) == et(2013, 12, 2, 16)  # weekend
-    assert next_bar_close(HOURS, "1d", et(2013, 11, 29, 13), extended=True) == et(2013, 12, 2, 16)
-    assert last_bar_close(HOURS, "1d", et(2013, 12, 2, 12)) == et(2013, 11, 29, 13)
-    assert is_session_bar(HOURS, "1d", utc(2013, 11, 29, 5))
-    assert not is_session_bar(HOURS, "1d", utc(2013, 11, 28, 5))  # Thanksgiving
-    assert not is_session_bar(HOURS, "1d", utc(2013, 11, 29, 4))  # not a New York midnight
+    assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 27, 10)) == et(2013, 11, 27, 16)
+    assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 27, 16)) == et(
+        2013, 11, 29, 13
+    )  # holiday, early close
+    assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 29, 13)) == et(2013, 12, 2, 16)  # weekend
+    assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 29, 13), extended=True) == et(2013, 12, 2, 16)
+    assert mb.last_bar_close(HOURS, "1d", et(2013, 12, 2, 12)) == et(2013, 11, 29, 13)
+    assert mb.is_session_bar(HOURS, "1d", utc(2013, 11, 29, 5))
+    assert not mb.is_session_bar(HOURS, "1d", utc(2013, 11, 28, 5))  # Thanksgiving
+    assert not mb.is_session_bar(HOURS, "1d", utc(2013, 11, 29, 4))  # not a New York midnight
 
 
 def test_crypto_bars_never_skip() -> None:
     t = utc(2018, 4, 7, 23, 59) + 30_000  # a Saturday
-    assert next_bar_close(ALWAYS_OPEN, "1min", t) == utc(2018, 4, 8)
-    assert next_bar_close(ALWAYS_OPEN, "1h", t) == utc(2018, 4, 8)
-    assert next_bar_close(ALWAYS_OPEN, "1d", t) == utc(2018, 4, 8)
-    assert next_bar_close(ALWAYS_OPEN, "1d", utc(2018, 4, 8)) == utc(2018, 4, 9)
-    assert last_bar_close(ALWAYS_OPEN, "1h", t) == utc(2018, 4, 7, 23)
-    assert last_bar_close(ALWAYS_OPEN, "1d", t) == utc(2018, 4, 7)
-    assert len(bar_closes(ALWAYS_OPEN, "1min", utc(2018, 4, 7), utc(2018, 4, 8))) == 1440
+    assert mb.next_bar_close(ALWAYS_OPEN, "1min", t) == utc(2018, 4, 8)
+    assert mb.next_bar_close(ALWAYS_OPEN, "1h", t) == utc(2018, 4, 8)
+    assert mb.next_bar_close(ALWAYS_OPEN, "1d", t) == utc(2018, 4, 8)
+    assert mb.next_bar_close(ALWAYS_OPEN, "1d", utc(2018, 4, 8)) == utc(2018, 4, 9)
+    assert mb.last_bar_close(ALWAYS_OPEN, "1h", t) == utc(2018, 4, 7, 23)
+    assert mb.last_bar_close(ALWAYS_OPEN, "1d", t) == utc(2018, 4, 7)
+    assert len(mb.bar_closes(ALWAYS_OPEN, "1min", utc(2018, 4, 7), utc(2018, 4, 8))) == 1440
 
 
 # --------------------------------------------------------------------------- properties
@@ -175,28 +172,28 @@ _SPAN = st.integers(min_value=utc(1998, 1, 5), max_value=utc(2027, 12, 24))
 @settings(max_examples=300, deadline=None)
 @given(t=_SPAN, period=_PERIODS, extended=st.booleans())
 def test_next_close_is_a_session_bar_and_none_is_skipped(t: int, period: str, extended: bool) -> None:
-    p = bar_period_ms(period)
-    close = next_bar_close(HOURS, period, t, extended=extended)
+    p = mb.bar_period_ms(period)
+    close = mb.next_bar_close(HOURS, period, t, extended=extended)
     assert close > t
-    opened = bar_open(HOURS, period, close)
-    assert is_session_bar(HOURS, period, opened, extended=extended)
+    opened = mb.bar_open(HOURS, period, close)
+    assert mb.is_session_bar(HOURS, period, opened, extended=extended)
     if p < 24 * HOUR:
         assert close % p == 0
         # no session bar closes in between: every aligned bar strictly between t and close is closed
         for c in range(t - t % p + p, close, p):
-            assert not is_session_bar(HOURS, period, c - p, extended=extended)
+            assert not mb.is_session_bar(HOURS, period, c - p, extended=extended)
     else:
         assert close == HOURS.session_close(close - 1)
     # last_bar_close is its inverse: the latest session close at or before it is itself
-    assert last_bar_close(HOURS, period, close, extended=extended) == close
-    before = last_bar_close(HOURS, period, close - 1, extended=extended)
+    assert mb.last_bar_close(HOURS, period, close, extended=extended) == close
+    before = mb.last_bar_close(HOURS, period, close - 1, extended=extended)
     assert before is None or before <= t
 
 
 @settings(max_examples=200, deadline=None)
 @given(t=_SPAN, period=_PERIODS, extended=st.booleans())
 def test_last_close_then_next_close_brackets_the_present(t: int, period: str, extended: bool) -> None:
-    last = last_bar_close(HOURS, period, t, extended=extended)
+    last = mb.last_bar_close(HOURS, period, t, extended=extended)
     assert last is not None
     assert last <= t
-    assert next_bar_close(HOURS, period, last, extended=extended) > t
+    assert mb.next_bar_close(HOURS, period, last, extended=extended) > t

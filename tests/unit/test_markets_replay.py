@@ -25,6 +25,8 @@ from torchtrade.emulator.venues.bitget.instruments import spec_for
 from torchtrade.markets import ALWAYS_OPEN, bar_closes, next_bar_close, us_equity_hours
 from torchtrade.markets.calendar import NEW_YORK
 
+from .test_emulator_data import aggregate
+
 HOURS = us_equity_hours()
 MIN = 60_000
 HOUR = 3_600_000
@@ -130,15 +132,7 @@ def _regular_bars(day: dt.date) -> list:
 
 
 def _aggregate(bars: list, t: int) -> Candle:
-    return Candle(
-        t,
-        bars[0].open,
-        max(b.high for b in bars),
-        min(b.low for b in bars),
-        bars[-1].close,
-        sum((b.volume for b in bars), Decimal(0)),
-        sum((b.close * b.volume for b in bars), Decimal(0)),
-    )
+    return aggregate(t, bars)
 
 
 def test_daily_candles_are_per_session_from_regular_hours() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from ..data import bundled, default_data
 from ..markets.bars import next_bar_close
@@ -231,6 +231,16 @@ class EmulatorConfig:
         if self.weight_limit is not None:
             integer("weight_limit", self.weight_limit, lo=1, hi=MAX_WEIGHT_LIMIT)
         integer("weight_window_ms", self.weight_window_ms, lo=MIN_WEIGHT_WINDOW_MS, hi=MAX_WEIGHT_WINDOW_MS)
+
+
+class Advance(TypedDict, total=False):
+    """The keywords of :meth:`Emulator.advance` (see :meth:`Emulator.advance_target`)."""
+
+    bars: int | None
+    ms: int | None
+    to_ms: int | None
+    symbol: str | None
+    extended: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,24 +482,16 @@ class Emulator:
             self.engine.advance_to(min(self.clock.now_ms(), start + slice_ms))
             return self.engine.now_ms >= target
 
-    def advance(
-        self,
-        *,
-        bars: int | None = None,
-        ms: int | None = None,
-        to_ms: int | None = None,
-        symbol: str | None = None,
-        extended: bool = False,
-    ) -> int:
+    def advance(self, **how: Unpack[Advance]) -> int:
         """Move the clock forward (to the close of the ``bars``-th next bar, by ``ms``, or to ``to_ms``).
 
         Works for both clocks (a realtime clock jumps and keeps running). Replays in slices and
         releases the lock between them (see :meth:`advance_step`), so another thread's requests are
-        served meanwhile. Returns the new present. See :meth:`advance_target` for the bounds and
-        for ``symbol``/``extended`` (session bars of one market).
+        served meanwhile. Returns the new present. The keywords are :meth:`advance_target`'s (the
+        bounds; ``symbol``/``extended``: session bars of one market).
         """
         with self.lock:
-            target = self.advance_target(bars=bars, ms=ms, to_ms=to_ms, symbol=symbol, extended=extended)
+            target = self.advance_target(**how)
             run_id = self.run_id
         while not self.advance_step(target, run_id):
             pass
