@@ -3,7 +3,8 @@
 Layout (one concern per module): :mod:`.core` the ``Engine`` facade; :mod:`.state` the shared books;
 :mod:`.matching` + :mod:`.intrabar` orders along the bar path; :mod:`.futures` and
 :mod:`.futures_orders` the futures margin account; :mod:`.funding`; :mod:`.liquidation` (+ :mod:`.margin`);
-:mod:`.ledger`; :mod:`.pricing`; :mod:`.views` the config and read-only views.
+:mod:`.ledger`; :mod:`.pricing`; :mod:`.views` the config and read-only views; :mod:`.hours` the
+market-hours protocol; :mod:`.spot` spot accounts (Alpaca: cash and margin, stocks and crypto).
 """
 
 from .core import Engine
@@ -13,6 +14,23 @@ from .instruments import Instrument
 from .ledger import Ledger
 from .models import Account, Bill, Fill, Order, Position, TriggerOrder
 from .pricing import PriceModel
+from .spot.instruments import SpotInstrument
+from .spot.models import Holding, SpotAccount, SpotOrder
+from .spot.types import (
+    AccountKind,
+    AssetClass,
+    LegRole,
+    OrderClass,
+    OrderQueryStatus,
+    SpotConfig,
+    SpotOrderRequest,
+    SpotOrderStatus,
+    SpotOrderType,
+    SpotTimeInForce,
+    StopLoss,
+    TakeProfit,
+)
+from .spot.views import SpotBalanceView, SpotPositionView
 from .state import PriceSource
 from .types import (
     Direction,
@@ -34,6 +52,8 @@ from .views import BalanceView, EngineConfig, PositionView
 __all__ = [
     "ALWAYS_OPEN",
     "Account",
+    "AccountKind",
+    "AssetClass",
     "BalanceView",
     "Bill",
     "Direction",
@@ -41,11 +61,15 @@ __all__ = [
     "EngineConfig",
     "EngineError",
     "Fill",
+    "Holding",
     "Instrument",
     "Ledger",
+    "LegRole",
     "MarginMode",
     "MarketHours",
     "Order",
+    "OrderClass",
+    "OrderQueryStatus",
     "OrderRejected",
     "OrderRequest",
     "OrderSource",
@@ -59,6 +83,18 @@ __all__ = [
     "PriceSource",
     "Reason",
     "Side",
+    "SpotAccount",
+    "SpotBalanceView",
+    "SpotConfig",
+    "SpotInstrument",
+    "SpotOrder",
+    "SpotOrderRequest",
+    "SpotOrderStatus",
+    "SpotOrderType",
+    "SpotPositionView",
+    "SpotTimeInForce",
+    "StopLoss",
+    "TakeProfit",
     "TimeInForce",
     "TriggerKind",
     "TriggerOrder",

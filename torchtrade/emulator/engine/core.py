@@ -14,6 +14,8 @@ The work is done by one part per concern, over shared :class:`~.state.Books`:
 * :mod:`.futures` (accounting of futures margin accounts) and :mod:`.futures_orders` (admission and
   execution of futures orders and triggers);
 * :mod:`.funding`, :mod:`.liquidation` (with the formulas of :mod:`.margin`);
+* :mod:`.spot`: spot accounts (Alpaca's cash and margin accounts, stocks and crypto) on the same
+  matching; its verbs are :class:`~.spot.verbs.SpotVerbs`, mixed into the facade;
 * :mod:`.ledger`, the record of every change; :mod:`.pricing`, fill prices.
 
 The facade holds the lock; a venue wire calls only its public methods and reads the models it returns.
@@ -21,6 +23,7 @@ The facade holds the lock; a venue wire calls only its public methods and reads 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -32,11 +35,17 @@ from .errors import EngineError, OrderRejected, Reason
 from .funding import Funding
 from .futures import FuturesAccounting
 from .futures_orders import FuturesOrders
+from .hours import MarketHours
 from .instruments import Instrument
 from .ledger import Ledger
 from .liquidation import Liquidation
 from .matching import Matching
 from .models import Account, Order, Position, SymbolSettings, TriggerOrder
+from .spot.desk import SpotDesk
+from .spot.instruments import SpotInstrument
+from .spot.models import SpotAccount
+from .spot.session import SpotSession
+from .spot.verbs import SpotVerbs
 from .state import BarLike, Books, PriceSource
 from .types import (
     MarginMode,
@@ -63,12 +72,14 @@ def _locked(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class Engine:
+class Engine(SpotVerbs):
     """Venue-neutral matching and margin engine over replayed candles.
 
     Args:
-        instruments: tradable instruments by symbol id.
+        instruments: tradable instruments by symbol id: futures :class:`~.instruments.Instrument`
+            and spot :class:`~.spot.instruments.SpotInstrument` (an engine usually holds one kind).
         prices: a price source (replayed candles) for every instrument.
+        hours: market hours per spot symbol, replacing the instrument's own (crypto: always open).
         start_ms: the engine's present when created; bars closed at that instant are history.
         config: simulation knobs.
         ledger: where every state change is recorded (a new one if omitted).
@@ -84,6 +95,7 @@ class Engine:
         config: EngineConfig | None = None,
         ledger: Ledger | None = None,
         first_id: int = 1,
+        hours: Mapping[str, MarketHours] | None = None,
     ) -> None:
         missing = set(instruments) - set(prices)
         if missing:
@@ -91,16 +103,29 @@ class Engine:
         self.config = config or EngineConfig()
         self.ledger = ledger if ledger is not None else Ledger()
         self._lock = threading.RLock()
+        if hours:
+            instruments = {
+                s: dataclasses.replace(i, hours=hours[s])
+                if isinstance(i, SpotInstrument) and s in hours
+                else i
+                for s, i in instruments.items()
+            }
         books = self._books = Books(
             instruments, prices, start_ms=start_ms, config=self.config, ledger=self.ledger, first_id=first_id
         )
-        self.instruments = books.instruments
+        #: Every instrument by symbol (futures and spot); ``spot_instruments`` holds the spot ones.
+        self.instruments: dict[str, Instrument | SpotInstrument] = {
+            **books.instruments,
+            **books.spot_instruments,
+        }
         self._matching = Matching(books)
         self._futures = FuturesAccounting(books, self._matching)
         self._liquidation = Liquidation(books, self._matching, self._futures)
         self._futures.liquidation = self._liquidation
         self._orders = FuturesOrders(books, self._matching, self._futures, self._liquidation)
         self._funding = Funding(books, self._liquidation)
+        self._spot = SpotDesk(books, self.config.spot)
+        self._spot_session = SpotSession(self._spot)
 
     # ------------------------------------------------------------------ clock and prices
 
@@ -146,13 +171,20 @@ class Engine:
             bars.sort(key=lambda item: (item[0], item[1]))
         for close_ms, sym, bar in bars:
             self._funding.settle_due(close_ms, inclusive=False)
+            self._spot_session.until(bar.t)
             books.now = close_ms
             self._on_bar(sym, bar)
         self._funding.settle_due(t_ms, inclusive=True)
+        self._spot_session.until(t_ms)
         books.now = t_ms
 
     def _on_bar(self, symbol: str, bar: BarLike) -> None:
         books = self._books
+        if symbol in books.spot_instruments:
+            # Spot orders are evaluated against the previous close (no look-ahead), then it moves.
+            self._spot_session.on_bar(symbol, bar)
+            books.last[symbol] = bar.close
+            return
         books.last[symbol] = bar.close
         active = books.active[symbol]
         if not active:
@@ -163,9 +195,25 @@ class Engine:
     # ------------------------------------------------------------------ accounts and settings
 
     @_locked
-    def open_account(self, account_id: str, balances: Mapping[str, Decimal] | None = None) -> Account:
-        """Create an account (idempotent for an existing id) and deposit ``balances``."""
+    def open_account(
+        self, account_id: str, balances: Mapping[str, Decimal] | None = None
+    ) -> Account | SpotAccount:
+        """Create an account (idempotent for an existing id) and deposit ``balances``.
+
+        On an engine of spot instruments only, this opens a spot account (``EngineConfig.spot``
+        decides its kind) with the cash of ``balances[spot.quote]``; see :meth:`open_spot_account`.
+        """
         books = self._books
+        if books.spot_instruments and not books.instruments:
+            quote = self.config.spot.quote
+            unknown = set(balances or {}) - {quote}
+            if unknown:
+                raise EngineError(
+                    Reason.INVALID_PARAM, f"a spot account holds {quote} only, not {sorted(unknown)}"
+                )
+            return self.open_spot_account(account_id, Decimal((balances or {}).get(quote, ZERO)))
+        if account_id in books.spot_accounts:
+            raise EngineError(Reason.NOT_SPOT_ACCOUNT, f"account {account_id!r} is a spot account")
         acct = books.accounts.get(account_id)
         if acct is None:
             acct = Account(id=account_id, position_mode=self.config.default_position_mode)
@@ -177,6 +225,9 @@ class Engine:
 
     @_locked
     def deposit(self, account_id: str, coin: str, amount: Decimal) -> None:
+        if account_id in self._books.spot_accounts:
+            self.spot_deposit(account_id, amount)
+            return
         acct = self.account(account_id)
         amount = Decimal(amount)
         acct.wallet[coin] = acct.wallet.get(coin, ZERO) + amount

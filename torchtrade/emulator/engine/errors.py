@@ -31,6 +31,23 @@ class Reason(StrEnum):
     TRIGGER_PRICE_INVALID = "trigger_price_invalid"
     POST_ONLY_WOULD_TAKE = "post_only_would_take"
     UNKNOWN_ACCOUNT = "unknown_account"
+    # Spot accounts (Alpaca). A wire maps each to its code: Alpaca answers 403 with 40310000 for
+    # buying power, quantity, shorting and wash trades, 40310100 for PDT protection, 422 (42210000)
+    # for the order-shape reasons.
+    INSUFFICIENT_BUYING_POWER = "insufficient_buying_power"
+    INSUFFICIENT_QTY = "insufficient_qty"  # selling (or covering) more than the holding has available
+    NOT_SHORTABLE = "not_shortable"  # the asset is not shortable (or not easy to borrow)
+    SHORT_NOT_ALLOWED = "short_not_allowed"  # the account may not short (cash account, small equity)
+    PDT_PROTECTION = "pdt_protection"  # a 4th day trade in 5 sessions with equity below $25,000
+    WASH_TRADE = "wash_trade"  # an opposite-side open order in the symbol could trade against it
+    TIF_NOT_SUPPORTED = "tif_not_supported"  # time in force not allowed for this asset or order
+    ORDER_TYPE_NOT_SUPPORTED = "order_type_not_supported"
+    ORDER_CLASS_NOT_SUPPORTED = "order_class_not_supported"  # brackets/OTO/OCO on crypto, ...
+    FRACTIONAL_NOT_ALLOWED = "fractional_not_allowed"  # asset not fractionable, or a fractional rule
+    EXTENDED_HOURS_INVALID = "extended_hours_invalid"  # extended hours need a DAY limit order
+    MARKET_TIMING = "market_timing"  # opg/cls at the wrong moment of the day
+    ORDER_NOT_REPLACEABLE = "order_not_replaceable"
+    NOT_SPOT_ACCOUNT = "not_spot_account"  # a spot verb on a futures account (or the reverse)
 
 
 class EngineError(Exception):

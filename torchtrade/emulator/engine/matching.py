@@ -85,22 +85,20 @@ def schedule(
             BarEvent((0, ZERO, EventType.PENDING, len(events)), EventType.PENDING, order, path.open)
         )
     fired_loss: set[Hashable] = set()
-    triggers: list[tuple[Resting, BarEvent]] = []
+    fired: list[tuple[Resting, BarEvent]] = []
     for seq, item in enumerate(resting, start=1):
         if item.type is EventType.LIMIT:
             hit = path.crossing(item.direction, item.level, strict=True)
-            if hit is not None:
-                events.append(
-                    BarEvent((*hit[0], EventType.LIMIT, seq), EventType.LIMIT, item.target, item.level)
-                )
-            continue
-        hit = path.crossing(item.direction, item.level)
+        else:
+            hit = path.crossing(item.direction, item.level)
         if hit is None:
             continue
         if item.loss and item.group is not None:
             fired_loss.add(item.group)
-        triggers.append((item, BarEvent((*hit[0], item.type, seq), item.type, item.target, hit[1])))
-    for item, ev in triggers:
+        # The event's price is the level, or the open when the bar gapped through it (a futures limit
+        # order still fills at its own price: its kind decides).
+        fired.append((item, BarEvent((*hit[0], item.type, seq), item.type, item.target, hit[1])))
+    for item, ev in fired:
         # Adverse first: a holding whose stop-loss and take-profit both fire in this bar is stopped out.
         if item.profit and item.group is not None and item.group in fired_loss:
             continue

@@ -9,15 +9,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .decimals import ZERO
 from .errors import EngineError, OrderRejected, Reason
 from .instruments import Instrument
 from .ledger import Ledger
 from .models import Account, Bill, Order, TriggerOrder
+from .spot.instruments import SpotInstrument
 from .types import PositionSide
 from .views import EngineConfig
+
+if TYPE_CHECKING:
+    from .spot.models import SpotAccount
 
 
 class BarLike(Protocol):
@@ -43,9 +47,11 @@ class Books:
 
     Attributes:
         instruments: futures instruments by symbol.
+        spot_instruments: spot instruments (stocks, crypto pairs) by symbol.
         now: the engine's present (epoch ms).
         last: last price (close of the last closed bar) by symbol.
-        accounts: every account by id.
+        accounts: every futures account by id.
+        spot_accounts: every spot account by id (ids are unique across both kinds).
         active: symbol -> ids of accounts with something a bar must look at (a position, a resting
             order, a live trigger, a pending remainder): a bar costs nothing for the others.
         pending: (account, symbol) -> market-order remainders waiting for the next bar.
@@ -54,7 +60,7 @@ class Books:
 
     def __init__(
         self,
-        instruments: Mapping[str, Instrument],
+        instruments: Mapping[str, Instrument | SpotInstrument],
         prices: Mapping[str, PriceSource],
         *,
         start_ms: int,
@@ -62,14 +68,21 @@ class Books:
         ledger: Ledger,
         first_id: int,
     ) -> None:
-        self.instruments = dict(instruments)
+        self.instruments: dict[str, Instrument] = {}
+        self.spot_instruments: dict[str, SpotInstrument] = {}
+        for sym, inst in instruments.items():
+            if isinstance(inst, SpotInstrument):
+                self.spot_instruments[sym] = inst
+            else:
+                self.instruments[sym] = inst
         self.config = config
         self.ledger = ledger
-        self.prices = {s: prices[s] for s in self.instruments}
+        self.prices = {s: prices[s] for s in instruments}
         self.now = start_ms
         self.last = {s: src.last_price(start_ms) for s, src in self.prices.items()}
         self.accounts: dict[str, Account] = {}
-        self.active: dict[str, set[str]] = {s: set() for s in self.instruments}
+        self.spot_accounts: dict[str, SpotAccount] = {}
+        self.active: dict[str, set[str]] = {s: set() for s in instruments}
         self.pending: dict[tuple[str, str], list[Order]] = {}
         self.bands: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
         # Order, fill and trigger ids. A venue never hands out an id twice, not even across a restart:

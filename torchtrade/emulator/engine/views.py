@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from .models import Position
 from .pricing import PriceModel
+from .spot.types import SpotConfig
 from .types import MarginMode, PositionMode
 
 
@@ -32,6 +33,7 @@ class EngineConfig:
             position must be worth the minimum notional. False (Binance: "Order's notional must be
             no smaller than ... (unless you choose reduce only)"): reduce-only orders are exempt
             (the minimum quantity still applies).
+        spot: knobs of spot accounts (Alpaca's cash and margin accounts).
     """
 
     price_model: PriceModel = dataclasses.field(default_factory=PriceModel)
@@ -42,6 +44,7 @@ class EngineConfig:
     default_position_mode: PositionMode = PositionMode.ONE_WAY
     client_oid_reuse: bool = False
     reduce_only_min_notional: bool = True
+    spot: SpotConfig = dataclasses.field(default_factory=SpotConfig)
 
 
 @dataclass(frozen=True, slots=True)
