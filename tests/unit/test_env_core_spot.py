@@ -69,3 +69,21 @@ def test_every_bar_steps_around_the_clock():
     assert schedule.next_close(0) == 300_000
     assert schedule.next_close(299_999) == 300_000
     assert schedule.next_close(300_000) == 600_000
+
+
+def test_session_bars_step_on_open_sessions_only():
+    from torchtrade.envs.core.schedule import SessionBars
+    from torchtrade.markets import us_equity_hours
+
+    def ms(text: str) -> int:
+        return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
+
+    minute = SessionBars(MINUTE, us_equity_hours())
+    assert minute.next_close(ms("2013-10-04 19:58:30")) == ms("2013-10-04 19:59")
+    assert minute.next_close(ms("2013-10-04 20:00")) == ms("2013-10-07 13:31")  # Friday's close: Monday
+    assert minute.next_close(ms("2019-07-03 17:00")) == ms("2019-07-05 13:31")  # early close, holiday
+    assert minute.in_session(ms("2013-10-07 13:30"))
+    assert not minute.in_session(ms("2013-10-07 13:29"))  # pre-market
+    extended = SessionBars(MINUTE, us_equity_hours(), extended=True)
+    assert extended.in_session(ms("2013-10-07 13:29"))
+    assert extended.next_close(ms("2013-10-05 00:00")) == ms("2013-10-07 08:01")  # 04:01 ET

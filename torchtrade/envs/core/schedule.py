@@ -66,9 +66,9 @@ class SessionBars:
 
     def in_session(self, open_ms: int) -> bool:
         """The bar opening at ``open_ms`` has an instant in an open session."""
-        from ...markets.bars import in_session
+        from ...markets.bars import is_session_bar
 
-        return in_session(self.hours, self.tf.ms, open_ms, extended=self.extended)  # type: ignore[arg-type]
+        return is_session_bar(self.hours, self.tf.ms, open_ms, extended=self.extended)  # type: ignore[arg-type]
 
     def next_close(self, t_ms: int) -> int:
         from ...markets.bars import next_bar_close
