@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 from typing import Any, Literal, NamedTuple
 
-from ..markets.calendar import ALWAYS_OPEN, in_sessions
+from ..markets.calendar import ALWAYS_OPEN, has_sessions
 
 __all__ = [
     "MINUTE_MS",
@@ -469,8 +469,8 @@ class ReplaySeries:
             )
         self.hours: Any = ALWAYS_OPEN if hours is None else hours
         # A market in sessions: its dates carry its calendar, and a bar exists only when it traded.
-        self.in_sessions: bool = in_sessions(self.hours)
-        if self.in_sessions and shift_ms:
+        self.has_sessions: bool = has_sessions(self.hours)
+        if self.has_sessions and shift_ms:
             raise ValueError(
                 f"{data.source}: shift_ms={shift_ms}: a market in sessions plays at its real dates "
                 f"(its sessions, holidays and early closes belong to them)"
@@ -547,10 +547,10 @@ class ReplaySeries:
 
     def _per_session(self, period: Period) -> bool:
         """Daily candles of a market in sessions: one per session (Alpaca's stock 1Day bars)."""
-        return self.in_sessions and period.kind == "ms" and period.n == DAY_MS
+        return self.has_sessions and period.kind == "ms" and period.n == DAY_MS
 
     def _check_period(self, period: Period) -> None:
-        if self.in_sessions and (period.kind != "ms" or period.n > DAY_MS):
+        if self.has_sessions and (period.kind != "ms" or period.n > DAY_MS):
             # Multi-day, weekly and monthly bars of a stock are made of sessions, and how Alpaca
             # anchors them is not documented well enough to copy: refuse rather than guess.
             raise ValueError(
@@ -707,7 +707,7 @@ class ReplaySeries:
         if self._per_session(period):
             forming = self._forming_session_candle(period, table, completed, now_ms)
         else:
-            flat = not self.in_sessions if flat_forming is None else flat_forming
+            flat = not self.has_sessions if flat_forming is None else flat_forming
             forming = self._forming_candle(period, table, completed, now_ms, flat)
         upper = now_ms if end_ms is None else min(end_ms, now_ms)
         lo = 0 if start_ms is None else bisect_left(table.starts, start_ms, 0, completed)

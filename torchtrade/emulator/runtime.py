@@ -29,7 +29,7 @@ from ..markets.calendar import (
     CalendarRangeError,
     MarketClock,
     Session,
-    in_sessions,
+    has_sessions,
     market_clock,
     us_equity_hours,
 )
@@ -312,7 +312,7 @@ class Emulator:
                 raise FieldError(f"data: symbol {symbol!r} is given twice")
             seen.add(market_id)
             market_hours = hours_of(market_id) if hours_of is not None else None
-            if market_hours is not None and in_sessions(market_hours):
+            if market_hours is not None and has_sessions(market_hours):
                 _check_sessions(candles, market_hours)
             loaded.append((market_id, base, quote, settle, candles))
             hours.append(market_hours)
@@ -323,7 +323,7 @@ class Emulator:
                 start=config.start,
                 history_bars=config.history_bars,
                 wall_now_ms=self._wall(),
-                keep_dates=[h is not None and in_sessions(h) for h in hours],
+                keep_dates=[h is not None and has_sessions(h) for h in hours],
             )
         except ValueError as e:
             raise FieldError(str(e)) from e
@@ -598,7 +598,7 @@ class Emulator:
         ``/v2/calendar`` are the stock market's): the first replayed market in sessions, else the
         US equity calendar (a crypto-only Alpaca emulator still has a stock market clock)."""
         for s in self.series.values():
-            if s.in_sessions:
+            if s.has_sessions:
                 return s.hours
         return us_equity_hours()
 

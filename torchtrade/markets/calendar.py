@@ -47,8 +47,8 @@ __all__ = [
     "MarketClock",
     "Session",
     "SessionHours",
+    "has_sessions",
     "hours_for",
-    "in_sessions",
     "local_ms",
     "market_clock",
     "us_equity_hours",
@@ -374,7 +374,7 @@ def market_clock(hours: SessionHours | AlwaysOpen, t_ms: int) -> MarketClock:
 _CLOSED_EVERYWHERE_MS = 946_728_000_000
 
 
-def in_sessions(hours: object) -> bool:
+def has_sessions(hours: object) -> bool:
     """True for hours in sessions (stocks); False for a market open around the clock (crypto).
 
     :class:`SessionHours` and :class:`AlwaysOpen` answer by type. Any other ``MarketHours`` (the
