@@ -147,9 +147,9 @@ def test_daily_bars_close_at_each_session_close() -> None:
     assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 29, 13)) == et(2013, 12, 2, 16)  # weekend
     assert mb.next_bar_close(HOURS, "1d", et(2013, 11, 29, 13), extended=True) == et(2013, 12, 2, 16)
     assert mb.last_bar_close(HOURS, "1d", et(2013, 12, 2, 12)) == et(2013, 11, 29, 13)
-    assert mb.in_session(HOURS, "1d", utc(2013, 11, 29, 5))
-    assert not mb.in_session(HOURS, "1d", utc(2013, 11, 28, 5))  # Thanksgiving
-    assert not mb.in_session(HOURS, "1d", utc(2013, 11, 29, 4))  # not a New York midnight
+    assert mb.is_session_bar(HOURS, "1d", utc(2013, 11, 29, 5))
+    assert not mb.is_session_bar(HOURS, "1d", utc(2013, 11, 28, 5))  # Thanksgiving
+    assert not mb.is_session_bar(HOURS, "1d", utc(2013, 11, 29, 4))  # not a New York midnight
 
 
 def test_crypto_bars_never_skip() -> None:
@@ -176,12 +176,12 @@ def test_next_close_is_a_session_bar_and_none_is_skipped(t: int, period: str, ex
     close = mb.next_bar_close(HOURS, period, t, extended=extended)
     assert close > t
     opened = mb.bar_open(HOURS, period, close)
-    assert mb.in_session(HOURS, period, opened, extended=extended)
+    assert mb.is_session_bar(HOURS, period, opened, extended=extended)
     if p < 24 * HOUR:
         assert close % p == 0
         # no session bar closes in between: every aligned bar strictly between t and close is closed
         for c in range(t - t % p + p, close, p):
-            assert not mb.in_session(HOURS, period, c - p, extended=extended)
+            assert not mb.is_session_bar(HOURS, period, c - p, extended=extended)
     else:
         assert close == HOURS.session_close(close - 1)
     # last_bar_close is its inverse: the latest session close at or before it is itself

@@ -5,7 +5,7 @@ from .bars import (
     bar_closes,
     bar_open,
     bar_period_ms,
-    in_session,
+    is_session_bar,
     last_bar_close,
     next_bar_close,
 )
@@ -35,7 +35,7 @@ __all__ = [
     "bar_period_ms",
     "has_sessions",
     "hours_for",
-    "in_session",
+    "is_session_bar",
     "last_bar_close",
     "market_clock",
     "next_bar_close",

@@ -46,7 +46,7 @@ __all__ = [
     "bar_closes",
     "bar_open",
     "bar_period_ms",
-    "in_session",
+    "is_session_bar",
     "last_bar_close",
     "next_bar_close",
 ]
@@ -99,7 +99,7 @@ def _daily_close_after(hours: BarHours, t_ms: int) -> int:
     return hours.session_close(hours.next_open(t_ms)) or 0  # never None: next_open is open
 
 
-def in_session(hours: BarHours, period: Any, open_ms: int, *, extended: bool = False) -> bool:
+def is_session_bar(hours: BarHours, period: Any, open_ms: int, *, extended: bool = False) -> bool:
     """True when the intraday bar opening at ``open_ms`` lies in a session (the market is open at
     some instant of it). Daily bars are per session by construction: ``open_ms`` must then be a
     session date's midnight, and the answer is whether that date is a trading day."""
