@@ -304,10 +304,15 @@ def control_routes(emulator: Emulator) -> list[Route]:
         return emulator.ledger.events(_kinds(q), account=_account(q, None), since_seq=_since(q))
 
     def orders(q: Query, b: Body) -> Any:
+        if emulator.engine.is_spot_account(_account(q)):  # type: ignore[arg-type]
+            spot = emulator.engine.spot_account(_account(q))  # type: ignore[arg-type]
+            return {"orders": list(spot.orders.values()), "triggers": []}
         acct = emulator.engine.account(_account(q))  # type: ignore[arg-type]
         return {"orders": list(acct.orders.values()), "triggers": list(acct.triggers.values())}
 
     def positions(q: Query, b: Body) -> Any:
+        if emulator.engine.is_spot_account(_account(q)):  # type: ignore[arg-type]
+            return emulator.engine.spot_positions(_account(q))  # type: ignore[arg-type]
         views = emulator.engine.positions(_account(q))  # type: ignore[arg-type]
         return [
             dict(
@@ -323,9 +328,13 @@ def control_routes(emulator: Emulator) -> list[Route]:
         ]
 
     def fills(q: Query, b: Body) -> Any:
+        if emulator.engine.is_spot_account(_account(q)):  # type: ignore[arg-type]
+            return emulator.engine.spot_account(_account(q)).fills  # type: ignore[arg-type]
         return emulator.engine.account(_account(q)).fills  # type: ignore[arg-type]
 
     def balances(q: Query, b: Body) -> Any:
+        if emulator.engine.is_spot_account(_account(q)):  # type: ignore[arg-type]
+            return [emulator.engine.spot_balance(_account(q))]  # type: ignore[arg-type]
         acct = emulator.engine.account(_account(q))  # type: ignore[arg-type]
         return [emulator.engine.balance(acct.id, coin) for coin in acct.wallet]
 

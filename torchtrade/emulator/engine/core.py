@@ -138,13 +138,19 @@ class Engine(SpotVerbs):
         """The last id handed out (orders, fills, positions, bills share one sequence)."""
         return self._books.last_id
 
+    def _any_instrument(self, symbol: str) -> Instrument | SpotInstrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise EngineError(Reason.UNKNOWN_SYMBOL, f"unknown symbol {symbol!r}")
+        return inst
+
     def last_price(self, symbol: str) -> Decimal:
-        return self._books.last[self._books.instrument(symbol).symbol]
+        return self._books.last[self._any_instrument(symbol).symbol]
 
     def book(self, symbol: str) -> tuple[Decimal, Decimal]:
         """Synthetic best bid and ask around the last price."""
-        inst = self._books.instrument(symbol)
-        return self.config.price_model.book(inst, self._books.last[inst.symbol])
+        inst = self._any_instrument(symbol)
+        return self.config.price_model.book(inst, self._books.last[inst.symbol])  # type: ignore[arg-type]
 
     def funding_rate(self, symbol: str) -> Decimal:
         return self._funding.rate(symbol)

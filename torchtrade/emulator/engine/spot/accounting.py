@@ -348,7 +348,10 @@ class SpotAccounting:
         if not acct.day_trades:
             return 0
         today = self.hours.session_date(self.books.now)
-        first = self.hours.sessions_back(today, self.config.pdt_window - 1)
+        try:
+            first = self.hours.sessions_back(today, self.config.pdt_window - 1)
+        except ValueError:  # the window starts before the calendar's first session: all of it counts
+            return sum(1 for d in acct.day_trades if d <= today)
         return sum(1 for d in acct.day_trades if first <= d <= today)
 
     # ------------------------------------------------------------------ sessions

@@ -275,7 +275,7 @@ class SpotRules:
             if close is not None and close - now <= CLS_CUTOFF_MS:
                 raise _reject(Reason.MARKET_TIMING, "cls orders are not accepted in the last 10 minutes")
             start = now if regular_open else hours.next_open(now)
-            return start, hours.session_close(start), False
+            return start, hours.session_close(start), regular_open
         ext = req.extended_hours
         start = hours.next_open(now, extended=ext)
         expires = hours.session_close(start, extended=ext) if req.tif is SpotTimeInForce.DAY else None

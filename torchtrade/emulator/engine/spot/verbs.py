@@ -88,6 +88,9 @@ class SpotVerbs:
         with self._lock:
             self._spot.deposit(self._spot.account(account_id), Decimal(amount))
 
+    def is_spot_account(self, account_id: str) -> bool:
+        return account_id in self._books.spot_accounts
+
     def spot_account(self, account_id: str) -> SpotAccount:
         return self._spot.account(account_id)
 
