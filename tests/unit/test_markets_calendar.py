@@ -279,3 +279,12 @@ def test_lookups_are_fast() -> None:
     t = et(2013, 10, 7, 10)
     assert all(HOURS.is_open(t + k * MIN) for k in range(300))
     assert HOURS._hint == HOURS._dates.index(dt.date(2013, 10, 7))
+
+
+def test_has_sessions_tells_stocks_from_around_the_clock_markets() -> None:
+    from torchtrade.emulator.engine.hours import ALWAYS_OPEN as ENGINE_ALWAYS_OPEN
+    from torchtrade.markets import has_sessions
+
+    assert has_sessions(HOURS)
+    assert not has_sessions(ALWAYS_OPEN)
+    assert not has_sessions(ENGINE_ALWAYS_OPEN)  # the engine's own crypto hours, by asking them
