@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from torchtrade.markets import ALWAYS_OPEN, us_equity_hours
+from torchtrade.markets import ALWAYS_OPEN
 from torchtrade.markets import bars as mb
-from torchtrade.markets.calendar import NEW_YORK
 from torchtrade.timeframes import TimeFrame, TimeFrameUnit
 
-HOURS = us_equity_hours()
-MIN = 60_000
-HOUR = 3_600_000
-
-
-def et(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=NEW_YORK).timestamp()) * 1000
-
-
-def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=dt.UTC).timestamp()) * 1000
-
+from .markets_helpers import HOUR, HOURS, MIN, et, utc
 
 # --------------------------------------------------------------------------- periods
 

@@ -9,21 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from torchtrade.markets import ALWAYS_OPEN, CalendarRangeError, Session, SessionHours, hours_for
-from torchtrade.markets.calendar import NEW_YORK, us_equity_hours
+from torchtrade.markets.calendar import NEW_YORK
 
-HOURS = us_equity_hours()
-MIN = 60_000
-HOUR = 3_600_000
-
-
-def et(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    """Epoch ms of a New York wall-clock time."""
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=NEW_YORK).timestamp()) * 1000
-
-
-def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=dt.UTC).timestamp()) * 1000
-
+from .markets_helpers import HOURS, MIN, et, utc
 
 # --------------------------------------------------------------------------- regular days
 

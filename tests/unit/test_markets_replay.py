@@ -22,25 +22,14 @@ from torchtrade.emulator.data import Candle, CandleData, Period, ReplaySeries, l
 from torchtrade.emulator.runtime import DataSpec, Emulator, EmulatorConfig
 from torchtrade.emulator.venues.bitget import BitgetVenue
 from torchtrade.emulator.venues.bitget.instruments import spec_for
-from torchtrade.markets import ALWAYS_OPEN, bar_closes, next_bar_close, us_equity_hours
-from torchtrade.markets.calendar import NEW_YORK
+from torchtrade.markets import ALWAYS_OPEN, bar_closes, next_bar_close
 
+from .markets_helpers import HOUR, HOURS, MIN, et, utc
 from .test_emulator_data import aggregate
 
-HOURS = us_equity_hours()
-MIN = 60_000
-HOUR = 3_600_000
 SPY_FILE = VENUE_DEFAULT_DATA["alpaca"]["SPY"]
 BTC_FILE = VENUE_DEFAULT_DATA["alpaca"]["BTC/USD"]
 SESSION_DATES = [dt.date(2013, 10, d) for d in (4, 7, 8, 9, 10, 11)]
-
-
-def et(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=NEW_YORK).timestamp()) * 1000
-
-
-def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(dt.datetime(y, mo, d, h, mi, tzinfo=dt.UTC).timestamp()) * 1000
 
 
 _SPY: CandleData | None = None
