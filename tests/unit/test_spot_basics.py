@@ -239,3 +239,30 @@ def test_cash_account_buys_with_its_cash_only():
     assert e.value.reason is Reason.INSUFFICIENT_BUYING_POWER
     eng.submit_spot_order("a", buy("AAPL", "100", limit_price="100"))
     assert eng.spot_account("a").cash == 0
+
+
+def test_hours_come_from_the_engine_argument_or_the_replayed_series():
+    from tests.unit.spot_helpers import hours, series
+    from torchtrade.emulator.engine import ALWAYS_OPEN, Engine, SpotInstrument
+
+    h = hours()
+    loose = SpotInstrument.stock("AAPL", hours=ALWAYS_OPEN)
+    bars = series(flat_bars(T - MIN, 5, "100"))
+    assert Engine({"AAPL": loose}, {"AAPL": bars}, start_ms=T, hours={"AAPL": h}).market_hours("AAPL") is h
+    bars.hours = h  # what the runtime's ReplaySeries carries
+    assert Engine({"AAPL": loose}, {"AAPL": bars}, start_ms=T).market_hours("AAPL") is h
+
+
+def test_close_all_positions_cancels_orders_first_when_asked():
+    eng = engine({btc(): flat_bars(T - MIN, 5, "100"), stock(): flat_bars(T - MIN, 5, "50")}, start=T)
+    eng.submit_spot_order("a", buy("BTC/USD", "1"))
+    eng.submit_spot_order("a", buy("AAPL", "10"))
+    eng.submit_spot_order("a", sell("AAPL", "10", limit_price="60"))
+    [(sym1, res1), (sym2, res2)] = eng.close_all_spot_positions("a")
+    assert (sym1, sym2) == ("AAPL", "BTC/USD")
+    assert isinstance(res1, OrderRejected)
+    assert res1.reason is Reason.INSUFFICIENT_QTY
+    assert res2.status is SpotOrderStatus.FILLED
+    [(_, res)] = eng.close_all_spot_positions("a", cancel_orders=True)
+    assert res.status is SpotOrderStatus.FILLED
+    assert eng.spot_positions("a") == []

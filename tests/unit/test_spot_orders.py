@@ -15,6 +15,7 @@ from torchtrade.emulator.engine import (
     OrderRejected,
     Reason,
     Side,
+    SpotOrderQuery,
     SpotOrderStatus,
     SpotOrderType,
     SpotTimeInForce,
@@ -277,6 +278,7 @@ def test_list_orders_filters_and_orders():
     legs = c.legs
     assert ids(eng.list_spot_orders("a")) == [*legs[::-1], c.id, a.id]
     assert ids(eng.list_spot_orders("a", nested=True)) == [c.id, a.id]
+    assert ids(eng.list_spot_orders("a", SpotOrderQuery(nested=True, limit=1))) == [c.id]
     assert ids(eng.list_spot_orders("a", status=OrderQueryStatus.CLOSED)) == [b.id]
     assert ids(eng.list_spot_orders("a", status=OrderQueryStatus.ALL, ascending=True, nested=True)) == [
         a.id,

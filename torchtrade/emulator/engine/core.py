@@ -35,7 +35,7 @@ from .errors import EngineError, OrderRejected, Reason
 from .funding import Funding
 from .futures import FuturesAccounting
 from .futures_orders import FuturesOrders
-from .hours import MarketHours
+from .hours import ALWAYS_OPEN, MarketHours
 from .instruments import Instrument
 from .ledger import Ledger
 from .liquidation import Liquidation
@@ -72,6 +72,26 @@ def _locked(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _with_hours(
+    instruments: Mapping[str, Instrument | SpotInstrument],
+    prices: Mapping[str, PriceSource],
+    hours: Mapping[str, MarketHours],
+) -> dict[str, Instrument | SpotInstrument]:
+    """Spot instruments with their market hours: given here first, else the instrument's own, else
+    (an instrument left at ALWAYS_OPEN) the hours its replayed series keeps (``ReplaySeries.hours``),
+    so the engine and the data agree on when the market trades."""
+    out: dict[str, Instrument | SpotInstrument] = {}
+    for sym, inst in instruments.items():
+        if isinstance(inst, SpotInstrument):
+            chosen = hours.get(sym)
+            if chosen is None and inst.hours is ALWAYS_OPEN:
+                chosen = getattr(prices.get(sym), "hours", None)
+            if chosen is not None and chosen is not inst.hours:
+                inst = dataclasses.replace(inst, hours=chosen)
+        out[sym] = inst
+    return out
+
+
 class Engine(SpotVerbs):
     """Venue-neutral matching and margin engine over replayed candles.
 
@@ -79,7 +99,7 @@ class Engine(SpotVerbs):
         instruments: tradable instruments by symbol id: futures :class:`~.instruments.Instrument`
             and spot :class:`~.spot.instruments.SpotInstrument` (an engine usually holds one kind).
         prices: a price source (replayed candles) for every instrument.
-        hours: market hours per spot symbol, replacing the instrument's own (crypto: always open).
+        hours: market hours per spot symbol, replacing the instrument's own (see :func:`_with_hours`).
         start_ms: the engine's present when created; bars closed at that instant are history.
         config: simulation knobs.
         ledger: where every state change is recorded (a new one if omitted).
@@ -103,13 +123,7 @@ class Engine(SpotVerbs):
         self.config = config or EngineConfig()
         self.ledger = ledger if ledger is not None else Ledger()
         self._lock = threading.RLock()
-        if hours:
-            instruments = {
-                s: dataclasses.replace(i, hours=hours[s])
-                if isinstance(i, SpotInstrument) and s in hours
-                else i
-                for s, i in instruments.items()
-            }
+        instruments = _with_hours(instruments, prices, hours or {})
         books = self._books = Books(
             instruments, prices, start_ms=start_ms, config=self.config, ledger=self.ledger, first_id=first_id
         )

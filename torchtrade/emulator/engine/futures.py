@@ -252,8 +252,8 @@ class FuturesAccounting:
             order.status = OrderStatus.PARTIALLY_FILLED
             if order.frozen_margin:
                 order.frozen_margin = order.frozen_margin * order.remaining_qty / (order.remaining_qty + qty)
-        fill = Fill(
-            id=books.new_id(),
+        fill = books.record_fill(
+            acct.fills,
             order_id=order.id,
             client_oid=order.client_oid,
             account=acct.id,
@@ -269,29 +269,9 @@ class FuturesAccounting:
             opened_qty=open_qty,
             closed_qty=close_qty,
             source=order.source,
-            t_ms=now,
-        )
-        acct.bills[-1].fill_id = fill.id  # the bill booked just above, for this fill
-        acct.fills.append(fill)
-        books.ledger.append(
-            "fill",
-            now,
-            account=acct.id,
-            fill_id=fill.id,
-            order_id=order.id,
-            client_oid=order.client_oid,
-            symbol=order.symbol,
-            side=order.side,
-            price=price,
-            qty=qty,
-            fee=fee,
-            maker=maker,
-            realized_pnl=pnl,
-            opened_qty=open_qty,
-            closed_qty=close_qty,
-            source=order.source,
             order_status=order.status,
         )
+        acct.bills[-1].fill_id = fill.id  # the bill booked just above, for this fill
         if open_qty > 0 and (order.take_profit is not None or order.stop_loss is not None):
             self.attach_presets(acct, order, touched_side)
         self.liquidation.refresh(acct)

@@ -155,10 +155,11 @@ class FuturesOrders:
             fill_qty = qty
             if req.fill_ratio is not None and 0 < req.fill_ratio < 1:
                 fill_qty = max(inst.floor_qty(qty * req.fill_ratio), min(inst.lot_size, qty))
-            price = books.config.price_model.taker_price(inst, req.side, ask if req.side is Side.BUY else bid)
-            if req.type is OrderType.LIMIT:
-                # A marketable limit order takes the book but never pays beyond its limit.
-                price = min(price, req.price) if req.side is Side.BUY else max(price, req.price)  # type: ignore[type-var]
+            # A marketable limit order takes the book but never pays beyond its limit.
+            limit = req.price if req.type is OrderType.LIMIT else None
+            price = books.config.price_model.taker_price(
+                inst, req.side, ask if req.side is Side.BUY else bid, limit
+            )
             accounting.fill(acct, order, price, fill_qty, maker=False)
             if order.remaining_qty > 0:
                 if req.type is OrderType.MARKET:

@@ -38,8 +38,13 @@ class PriceModel:
         half = last * self.spread_bps / _BPS / _TWO
         return inst.floor_price(last - half), inst.ceil_price(last + half)
 
-    def taker_price(self, inst: Instrument, side: Side, ref: Decimal) -> Decimal:
+    def taker_price(
+        self, inst: Instrument, side: Side, ref: Decimal, limit: Decimal | None = None
+    ) -> Decimal:
+        """A taker fill around ``ref``; with ``limit`` (a marketable limit order) never past it."""
         slip = ref * self.slippage_bps / _BPS
         if side is Side.BUY:
-            return inst.ceil_price(ref + slip)
-        return inst.floor_price(ref - slip)
+            price = inst.ceil_price(ref + slip)
+            return price if limit is None else min(price, limit)
+        price = inst.floor_price(ref - slip)
+        return price if limit is None else max(price, limit)

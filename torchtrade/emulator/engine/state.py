@@ -15,9 +15,9 @@ from .decimals import ZERO
 from .errors import EngineError, OrderRejected, Reason
 from .instruments import Instrument
 from .ledger import Ledger
-from .models import Account, Bill, Order, TriggerOrder
+from .models import Account, Bill, Fill, Order, TriggerOrder
 from .spot.instruments import SpotInstrument
-from .types import PositionSide
+from .types import OrderSource, OrderStatus, PositionSide, Side
 from .views import EngineConfig
 
 if TYPE_CHECKING:
@@ -164,3 +164,69 @@ class Books:
                 pos_side=pos_side,
             )
         )
+
+    def record_fill(
+        self,
+        fills: list[Fill],
+        *,
+        order_id: str,
+        client_oid: str,
+        account: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        qty: Decimal,
+        fee: Decimal,
+        fee_coin: str,
+        maker: bool,
+        realized_pnl: Decimal,
+        pos_side: PositionSide,
+        opened_qty: Decimal,
+        closed_qty: Decimal,
+        source: OrderSource,
+        order_status: OrderStatus | str,
+        **extra: Any,
+    ) -> Fill:
+        """A new fill, appended to ``fills`` and to the ledger (every account kind records fills so)."""
+        fill = Fill(
+            id=self.new_id(),
+            order_id=order_id,
+            client_oid=client_oid,
+            account=account,
+            symbol=symbol,
+            side=side,
+            price=price,
+            qty=qty,
+            fee=fee,
+            fee_coin=fee_coin,
+            maker=maker,
+            realized_pnl=realized_pnl,
+            pos_side=pos_side,
+            opened_qty=opened_qty,
+            closed_qty=closed_qty,
+            source=source,
+            t_ms=self.now,
+        )
+        fills.append(fill)
+        self.ledger.append(
+            "fill",
+            self.now,
+            account=account,
+            fill_id=fill.id,
+            order_id=order_id,
+            client_oid=client_oid,
+            symbol=symbol,
+            side=side,
+            price=price,
+            qty=qty,
+            fee=fee,
+            maker=maker,
+            realized_pnl=realized_pnl,
+            opened_qty=opened_qty,
+            closed_qty=closed_qty,
+            source=source,
+            order_status=order_status,
+            fee_coin=fee_coin,
+            **extra,
+        )
+        return fill

@@ -203,8 +203,8 @@ class SpotAccounting:
             order.reserved = ZERO
             acct.working.pop(order.id, None)
         pos = acct.positions.get(order.symbol)
-        fill = Fill(
-            id=books.new_id(),
+        fill = books.record_fill(
+            acct.fills,
             order_id=order.id,
             client_oid=order.client_order_id,
             account=acct.id,
@@ -217,27 +217,6 @@ class SpotAccounting:
             maker=maker,
             realized_pnl=pnl,
             pos_side=pos.side if pos is not None and pos.qty else PositionSide.of(order.side),
-            opened_qty=opened,
-            closed_qty=closed,
-            source=order.source,
-            t_ms=now,
-        )
-        acct.fills.append(fill)
-        books.ledger.append(
-            "fill",
-            now,
-            account=acct.id,
-            fill_id=fill.id,
-            order_id=order.id,
-            client_oid=order.client_order_id,
-            symbol=order.symbol,
-            side=order.side,
-            price=price,
-            qty=qty,
-            fee=fee,
-            fee_coin=fee_coin,
-            maker=maker,
-            realized_pnl=pnl,
             opened_qty=opened,
             closed_qty=closed,
             source=order.source,

@@ -25,7 +25,6 @@ Simulation choices:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 
 from ..decimals import ZERO
@@ -42,6 +41,7 @@ from .types import (
     OrderClass,
     OrderQueryStatus,
     SpotConfig,
+    SpotOrderQuery,
     SpotOrderRequest,
     SpotOrderStatus,
     SpotOrderType,
@@ -257,11 +257,10 @@ class SpotDesk:
         self.fill(acct, order, price, maker=False)
 
     def fill_marketable_limit(self, acct: SpotAccount, order: SpotOrder, ref: Decimal) -> None:
+        """Take the book around ``ref``, never past the order's limit."""
         inst = self.accounting.instrument(order.symbol)
-        price = self.books.config.price_model.taker_price(inst, order.side, ref)  # type: ignore[arg-type]
-        assert order.limit_price is not None
-        price = min(price, order.limit_price) if order.side is Side.BUY else max(price, order.limit_price)
-        self.fill(acct, order, price, maker=False)
+        pm = self.books.config.price_model
+        self.fill(acct, order, pm.taker_price(inst, order.side, ref, order.limit_price), maker=False)  # type: ignore[arg-type]
 
     def trigger_stop_limit(self, acct: SpotAccount, order: SpotOrder) -> None:
         order.stop_triggered = True
@@ -518,33 +517,23 @@ class SpotDesk:
         return order
 
     @staticmethod
-    def list_orders(
-        acct: SpotAccount,
-        *,
-        status: OrderQueryStatus = OrderQueryStatus.OPEN,
-        limit: int | None = 50,
-        after_ms: int | None = None,
-        until_ms: int | None = None,
-        ascending: bool = False,
-        symbols: Iterable[str] | None = None,
-        side: Side | None = None,
-        nested: bool = False,
-    ) -> list[SpotOrder]:
-        wanted = set(symbols) if symbols is not None else None
+    def list_orders(acct: SpotAccount, query: SpotOrderQuery) -> list[SpotOrder]:
+        q = query
+        status = q.status
         rows = [
             o
             for o in acct.orders.values()
             if (status is OrderQueryStatus.ALL or o.is_open == (status is OrderQueryStatus.OPEN))
-            and (after_ms is None or o.created_ms > after_ms)
-            and (until_ms is None or o.created_ms < until_ms)
-            and (wanted is None or o.symbol in wanted)
-            and (side is None or o.side is side)
-            and not (nested and o.parent_id is not None)
+            and (q.after_ms is None or o.created_ms > q.after_ms)
+            and (q.until_ms is None or o.created_ms < q.until_ms)
+            and (q.symbols is None or o.symbol in q.symbols)
+            and (q.side is None or o.side is q.side)
+            and not (q.nested and o.parent_id is not None)
         ]
         rows.sort(key=lambda o: o.created_ms)  # stable: same instant keeps submission order
-        if not ascending:
+        if not q.ascending:
             rows.reverse()
-        return rows if limit is None else rows[:limit]
+        return rows if q.limit is None else rows[: q.limit]
 
     # ------------------------------------------------------------------ index
 

@@ -117,6 +117,11 @@ class SpotInstrument:
         return self.asset_class is AssetClass.CRYPTO
 
     @property
+    def max_leverage(self) -> int:
+        """1: a spot order has no leverage setting (a margin account's multiplier is the account's)."""
+        return 1
+
+    @property
     def settle(self) -> str:
         """The cash coin (``quote``), under the name the futures instruments use."""
         return self.quote

@@ -5,7 +5,7 @@ Values are Alpaca's own wire strings (``alpaca.trading.enums``), so a wire maps 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -77,6 +77,29 @@ class OrderQueryStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     ALL = "all"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpotOrderQuery:
+    """The filters of Alpaca's ``GET /v2/orders``.
+
+    ``after_ms``/``until_ms`` bound the submission time (both exclusive); newest first unless
+    ``ascending``; at most ``limit`` (None: all); ``nested`` leaves legs out (the wire shows them under
+    their parent order).
+    """
+
+    status: OrderQueryStatus = OrderQueryStatus.OPEN
+    limit: int | None = 50
+    after_ms: int | None = None
+    until_ms: int | None = None
+    ascending: bool = False
+    symbols: Iterable[str] | None = None
+    side: Side | None = None
+    nested: bool = False
+
+    def __post_init__(self) -> None:
+        if self.symbols is not None:
+            object.__setattr__(self, "symbols", frozenset(self.symbols))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ Typical wire calls::
     engine.spot_balance("main")                                      # GET /v2/account
     engine.submit_spot_order("main", SpotOrderRequest(symbol="AAPL", side=Side.BUY, qty=Decimal(1)))
     engine.get_spot_order("main", order_id=...) / (client_order_id=...)
-    engine.list_spot_orders("main", status=OrderQueryStatus.ALL, limit=50, nested=True)
+    engine.list_spot_orders("main", SpotOrderQuery(status=OrderQueryStatus.ALL, nested=True))
     engine.replace_spot_order("main", order_id, limit_price=Decimal("101.5"))
     engine.cancel_spot_order("main", order_id) / cancel_all_spot_orders("main")
     engine.spot_positions("main") / spot_position("main", "AAPL")
@@ -21,18 +21,17 @@ Typical wire calls::
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..decimals import ZERO
 from ..errors import EngineError, OrderRejected, Reason
 from ..hours import MarketHours
-from ..types import Side
 from .instruments import SpotInstrument
 from .models import SpotAccount, SpotOrder
-from .types import AccountKind, OrderQueryStatus, SpotOrderRequest, SpotTimeInForce
+from .types import AccountKind, SpotOrderQuery, SpotOrderRequest, SpotTimeInForce
 from .views import SpotBalanceView, SpotPositionView
 
 if TYPE_CHECKING:
@@ -182,33 +181,13 @@ class SpotVerbs:
         return [acct.orders[i] for i in order.legs]
 
     def list_spot_orders(
-        self,
-        account_id: str,
-        *,
-        status: OrderQueryStatus = OrderQueryStatus.OPEN,
-        limit: int | None = 50,
-        after_ms: int | None = None,
-        until_ms: int | None = None,
-        ascending: bool = False,
-        symbols: Iterable[str] | None = None,
-        side: Side | None = None,
-        nested: bool = False,
+        self, account_id: str, query: SpotOrderQuery | None = None, **filters: Any
     ) -> list[SpotOrder]:
-        """``GET /v2/orders``: filtered on status, submission time (``after``/``until`` exclusive),
-        symbols and side, newest first unless ``ascending``, at most ``limit``; ``nested`` leaves the
-        legs out (the wire nests them under their parent)."""
+        """``GET /v2/orders``: the orders ``query`` selects (see :class:`~.types.SpotOrderQuery`);
+        ``filters`` are its fields, given one by one (``status=``, ``limit=``, ``after_ms=``, ...)."""
+        q = dataclasses.replace(query or SpotOrderQuery(), **filters)
         with self._lock:
-            return self._spot.list_orders(
-                self._spot.account(account_id),
-                status=status,
-                limit=limit,
-                after_ms=after_ms,
-                until_ms=until_ms,
-                ascending=ascending,
-                symbols=symbols,
-                side=side,
-                nested=nested,
-            )
+            return self._spot.list_orders(self._spot.account(account_id), q)
 
     # ------------------------------------------------------------------ positions
 
