@@ -338,3 +338,32 @@ def test_cls_executes_at_the_close():
     eng.advance_to(day_ms(0) + CLOSE)
     assert o.status is SpotOrderStatus.FILLED
     assert o.avg_price == 101
+
+
+def test_replace_a_bracket_entry_moves_its_legs_and_its_reservation():
+    aapl = stock()
+    eng = engine({aapl: flat_bars(T - 5 * MIN, 20, "100")}, start=T, cash="3000")
+    entry = _bracket(eng, qty="10", limit_price="98")
+    assert eng.spot_balance("a").reserved == 980
+    new = eng.replace_spot_order("a", entry.id, qty=D(15), limit_price=D(97))
+    assert eng.spot_balance("a").reserved == 15 * 97
+    assert new.legs == entry.legs
+    assert all(leg.parent_id == new.id for leg in eng.spot_order_legs("a", new))
+    with pytest.raises(OrderRejected) as e:
+        eng.replace_spot_order("a", new.id, qty=D(70))  # 70 × 97 > 2 × 3000
+    assert e.value.reason is Reason.INSUFFICIENT_BUYING_POWER
+    eng.cancel_spot_order("a", new.id)
+    assert all(leg.status is SpotOrderStatus.CANCELED for leg in eng.spot_order_legs("a", new))
+    assert eng.spot_balance("a").reserved == 0
+
+
+def test_fill_ratio_fills_part_now_and_the_rest_at_the_next_open():
+    eng = engine({btc(): [*flat_bars(T - 5 * MIN, 5, "100"), (T, "101", "102", "100", "101")]}, start=T)
+    o = eng.submit_spot_order("a", buy("BTC/USD", "1", fill_ratio=D("0.3")))
+    assert o.status is SpotOrderStatus.PARTIALLY_FILLED
+    assert o.filled_qty == D("0.3")
+    assert eng.spot_balance("a").reserved == D("0.7") * 100 * D("1.025")
+    eng.advance_to(T + MIN)
+    assert o.status is SpotOrderStatus.FILLED
+    assert o.filled_value == D("30") + D("70.7")
+    assert eng.spot_balance("a").reserved == 0

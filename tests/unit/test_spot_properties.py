@@ -57,7 +57,7 @@ sym = st.sampled_from(["AAPL", "BTC/USD"])
 side = st.sampled_from([Side.BUY, Side.SELL])
 qty = st.sampled_from(["1", "3", "10", "40", "0.5", "0.25"])
 op = st.one_of(
-    st.tuples(st.just("market"), st.sampled_from(["cash", "margin"]), sym, side, qty),
+    st.tuples(st.just("market"), st.sampled_from(["cash", "margin"]), sym, side, qty, st.booleans()),
     st.tuples(
         st.just("notional"),
         st.sampled_from(["cash", "margin"]),
@@ -114,7 +114,8 @@ def _apply(eng, o) -> None:
         )
         del last
     elif kind == "market":
-        req = SpotOrderRequest(symbol=o[2], side=o[3], qty=D(o[4]), tif=tif)
+        ratio = D("0.5") if o[5] else None  # a partial fill now, the rest on the next bar
+        req = SpotOrderRequest(symbol=o[2], side=o[3], qty=D(o[4]), tif=tif, fill_ratio=ratio)
     elif kind == "notional":
         req = SpotOrderRequest(symbol=o[2], side=o[3], notional=D(o[4]), tif=tif)
     elif kind == "limit":

@@ -105,6 +105,8 @@ class Books:
     def account(self, account_id: str) -> Account:
         acct = self.accounts.get(account_id)
         if acct is None:
+            if account_id in self.spot_accounts:
+                raise EngineError(Reason.NOT_SPOT_ACCOUNT, f"account {account_id!r} is a spot account")
             raise EngineError(Reason.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
         return acct
 

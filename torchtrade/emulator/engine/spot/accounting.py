@@ -202,6 +202,9 @@ class SpotAccounting:
         if done:
             order.reserved = ZERO
             acct.working.pop(order.id, None)
+        elif order.reserved:
+            rest = order.qty - order.filled_qty
+            order.reserved = order.reserved * rest / (rest + qty)  # what is left still holds its share
         pos = acct.positions.get(order.symbol)
         fill = books.record_fill(
             acct.fills,

@@ -159,6 +159,9 @@ class SpotDesk:
             role=role,
             reserved=plan.reserve,
             meta=dict(req.meta or {}),
+            fill_ratio=req.fill_ratio
+            if req.qty is not None and req.fill_ratio and 0 < req.fill_ratio < 1
+            else None,
         )
         acct.orders[oid] = order
         acct.working[oid] = order
@@ -274,12 +277,17 @@ class SpotDesk:
         )
 
     def fill(self, acct: SpotAccount, order: SpotOrder, price: Decimal, *, maker: bool) -> bool:
-        """Fill the whole order at ``price`` if the account can take it; else cancel it. True if filled."""
+        """Fill the order at ``price`` if the account can take it; else cancel it. True if it traded.
+
+        The whole rest fills, except a first fill under ``fill_ratio`` (fault injection).
+        """
         inst = self.accounting.instrument(order.symbol)
         qty = order.remaining_qty
         if qty is None:
             assert order.notional is not None
             qty = inst.floor_qty(order.notional / price)
+        elif order.fill_ratio is not None and order.filled_qty == 0:
+            qty = min(qty, max(inst.floor_qty(qty * order.fill_ratio), inst.qty_increment))
         held = acct.position_qty(order.symbol)
         closing = (held > 0 and order.side is Side.SELL) or (held < 0 and order.side is Side.BUY)
         if closing:
@@ -427,7 +435,15 @@ class SpotDesk:
                 raise OrderRejected(Reason.QTY_PRECISION, f"qty {req.qty} must be a positive whole number")
             for name, price in (("limit_price", req.limit_price), ("stop_price", req.stop_price)):
                 self.rules.check_price(inst, name, price)
-            plan = Plan(inst, False, order.reserved, order.active_ms, order.expires_ms, order.is_open)
+            reserve = ZERO
+            if order.reserved:
+                # An entry that opens a holding reserves its new value, within what its own frees.
+                reserve = self.rules.order_value(inst, req)
+                power = self.accounting.opening_power(acct, inst, self.accounting.balance(acct))
+                if reserve > power + order.reserved:
+                    raise OrderRejected(Reason.INSUFFICIENT_BUYING_POWER, "insufficient buying power")
+            ready = order.status is not SpotOrderStatus.ACCEPTED
+            plan = Plan(inst, bool(reserve), reserve, order.active_ms, order.expires_ms, ready)
         else:
             acct.working.pop(order.id)  # its own reservation and held quantity do not count
             try:

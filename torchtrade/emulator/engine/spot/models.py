@@ -70,6 +70,7 @@ class SpotOrder:
     reserved: Decimal = ZERO
     cancel_reason: str = ""
     day_trade: bool = False  # its fill closed shares opened the same session
+    fill_ratio: Decimal | None = None  # fault injection: its first fill takes only this part
     meta: dict[str, str] = field(default_factory=dict)
 
     @property

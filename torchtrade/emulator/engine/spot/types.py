@@ -122,7 +122,9 @@ class SpotOrderRequest:
     stop-limit orders, ``stop_price`` for stop and stop-limit orders. ``take_profit``/``stop_loss``
     for the bracket, OTO and OCO classes (for OCO the order itself is the take-profit limit: its
     ``limit_price`` is ``take_profit.limit_price``). ``source`` says who sent it (``CLOSE``: the
-    close-position verb).
+    close-position verb). ``fill_ratio`` (fault injection, qty orders only): what executes at once
+    fills this fraction (floored to the increment, at least one step), the rest at the open of the next
+    bar (a market order) or when the price comes back (a limit).
     """
 
     symbol: str
@@ -140,6 +142,7 @@ class SpotOrderRequest:
     stop_loss: StopLoss | None = None
     source: OrderSource = OrderSource.API
     meta: Mapping[str, str] | None = None
+    fill_ratio: Decimal | None = None  # fault injection only: fill this part now, the rest on a later bar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
