@@ -16,12 +16,12 @@ from alpaca.common.exceptions import APIError
 from alpaca.data.historical import CryptoHistoricalDataClient, StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
-from tests.conftest import SHARED_DATA
 from torchtrade.data import bundled
 
 KEY, SECRET = "emulator-key", "emulator-secret"
-SPY_FILE = SHARED_DATA / "nyse_spy_1m_2013-10-04_11.csv"
-BTC_FILE = bundled("binance_btcbusd_1m_2022-12-13.csv")
+# What an Alpaca emulator replays by default (torchtrade.data.default_data("alpaca")).
+SPY_FILE = bundled("nyse_spy_1m_2013-10-04_11.csv.gz")
+BTC_FILE = bundled("coinbase_btcusd_1m_2016-10-07_09.csv.gz")
 TIMEOUT = (2, 5)
 
 
@@ -42,16 +42,11 @@ def crypto(url: str, key: str | None = None, secret: str | None = None) -> Crypt
     return _no_retry(CryptoHistoricalDataClient(key, secret, url_override=url))
 
 
-def require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path.name} is not available (../shared/data)")
-    return path
-
-
 def stock_data(srv: Any, *, history_bars: int = 1000, **overrides: Any) -> None:
-    """Reset ``srv`` to replay SPY (the real 1-minute file) and BTC/USD, at SPY's own dates."""
-    require(SPY_FILE)
-    srv.control.reset(data=[f"SPY={SPY_FILE}", f"BTC/USD={BTC_FILE}"], history_bars=history_bars, **overrides)
+    """Reset ``srv`` to replay SPY (the real 1-minute file, at its own dates) and BTC/USD (shifted
+    onto SPY's timeline), ``history_bars`` SPY bars closed: 1000 is Monday 2013-10-07 09:59 ET."""
+    data = [f"SPY={SPY_FILE}", f"BTC/USD={BTC_FILE}"]
+    srv.control.reset(data=data, history_bars=history_bars, **overrides)
 
 
 def frame(path: Path) -> pd.DataFrame:

@@ -13,14 +13,16 @@ import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.trading.requests import GetCalendarRequest
 
-from tests.integration.alpaca_support import api_error, raw, trading
+from tests.integration.alpaca_support import BTC_FILE, api_error, raw, trading
 
 EDT = dt.timezone(dt.timedelta(hours=-4))
 EST = dt.timezone(dt.timedelta(hours=-5))
 
 
 def at(srv, when: dt.datetime) -> None:
-    srv.control.reset(start=when.isoformat())
+    # A crypto-only emulator may start anywhere (a stock file fixes the timeline to its own dates);
+    # its clock is still the stock market's.
+    srv.control.reset(start=when.isoformat(), data=[f"BTC/USD={BTC_FILE}"])
 
 
 @pytest.mark.parametrize(
@@ -137,7 +139,7 @@ def test_calendar_refusals_and_bounds(alpaca_emulator):
 
 
 def test_clock_outside_the_calendar_is_a_clear_refusal(alpaca_emulator):
-    alpaca_emulator.control.reset(start="2060-01-01T00:00:00Z")
+    alpaca_emulator.control.reset(start="2060-01-01T00:00:00Z", data=[f"BTC/USD={BTC_FILE}"])
     with pytest.raises(APIError) as e:
         trading(alpaca_emulator.url).get_clock()
     status, code, message = api_error(e)

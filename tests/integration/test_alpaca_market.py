@@ -31,7 +31,6 @@ from tests.integration.alpaca_support import (
     crypto,
     frame,
     raw,
-    require,
     stock_data,
     stocks,
 )
@@ -98,8 +97,9 @@ def test_five_minute_bars_aggregate_the_file(spy):
     assert_ohlcv(served(bars), aggregate(closed_rows(SPY_FILE, now), "5min"))
 
 
-def test_daily_bar_opens_at_new_york_midnight_and_grows_bar_by_bar(spy):
-    # Monday 2013-10-07 10:00 ET: the day's bar holds the pre-market and the first half hour.
+def test_daily_bar_is_the_regular_session_labelled_at_new_york_midnight(spy):
+    # Monday 2013-10-07 10:00 ET: the day's bar holds the session's first half hour (the pre-market
+    # is not part of a daily bar, as on Alpaca).
     monday_10 = int(dt.datetime(2013, 10, 7, 10, 0, tzinfo=ET).timestamp() * 1000)
     spy.control.advance(to=monday_10)
     now = present(spy)
@@ -107,14 +107,15 @@ def test_daily_bar_opens_at_new_york_midnight_and_grows_bar_by_bar(spy):
         StockBarsRequest(symbol_or_symbols="SPY", timeframe=TimeFrame.Day, start=DAY)
     )["SPY"]
     got = served(bars)
-    rows = closed_rows(SPY_FILE, now)
-    want = aggregate(rows.tz_convert("America/New_York"), "1D").tz_convert("UTC")
+    rows = closed_rows(SPY_FILE, now).tz_convert("America/New_York")
+    regular = rows.between_time("09:30", "15:59")
+    want = aggregate(regular, "1D").tz_convert("UTC")
     assert list(got.index) == [
         pd.Timestamp("2013-10-04T04:00Z"),
         pd.Timestamp("2013-10-07T04:00Z"),  # no bar for the weekend: nothing traded
     ]
     assert_ohlcv(got, want)
-    assert rows.index[-1] == now - MINUTE  # the forming day holds every closed minute, no more
+    assert got["trade_count"].iloc[-1] == 30 * 4  # 09:30-10:00: 30 bars of four synthetic prints
 
 
 def test_bars_never_show_the_future(spy):
@@ -144,7 +145,6 @@ def test_descending_sort_and_limit(spy):
 
 
 def test_pages_resume_where_the_token_says(alpaca_emulator):
-    require(SPY_FILE)
     # Two stocks (the SPY file under a second ticker too): a page's limit counts bars of both.
     alpaca_emulator.control.reset(data=[f"SPY={SPY_FILE}", f"QQQ={SPY_FILE}"], history_bars=1000)
     client = stocks(alpaca_emulator.url)
@@ -197,8 +197,9 @@ def test_crypto_bars_and_latest_without_keys(spy):
     now = present(spy)
     client = crypto(spy.url)  # no keys: Alpaca's crypto data is public
     rows = frame(BTC_FILE)
-    # The BTC file is placed on SPY's timeline: its first bar opens with SPY's first bar.
-    rows.index = rows.index + (pd.Timestamp("2013-10-04T08:06Z") - rows.index[0])
+    # The BTC file is shifted onto SPY's timeline (SPY keeps its own dates).
+    first_open = pd.Timestamp(spy.control.status()["symbols"]["BTC/USD"]["first_open"], unit="ms", tz="UTC")
+    rows.index = rows.index + (first_open - rows.index[0])
     rows = rows[rows.index + MINUTE <= now]
     bars = client.get_crypto_bars(
         CryptoBarsRequest(symbol_or_symbols="BTC/USD", timeframe=TimeFrame.Hour, start=DAY)
@@ -217,7 +218,9 @@ def test_crypto_daily_bar_opens_at_utc_midnight(spy):
     bars = crypto(spy.url).get_crypto_bars(
         CryptoBarsRequest(symbol_or_symbols="BTC/USD", timeframe=TimeFrame.Day, start=DAY)
     )["BTC/USD"]
-    assert [b.timestamp for b in bars] == [DAY, DAY + dt.timedelta(days=1)]
+    assert bars
+    assert all(b.timestamp.hour == 0 and b.timestamp.minute == 0 for b in bars)
+    assert [b.timestamp for b in bars] == sorted({b.timestamp for b in bars})
 
 
 def test_data_routes_answer_market_data_shapes(spy):
@@ -229,3 +232,32 @@ def test_data_routes_answer_market_data_shapes(spy):
     assert set(row) == {"t", "o", "h", "l", "c", "v", "n", "vw"}
     assert row["t"].endswith("Z")
     assert isinstance(row["o"], float | int)
+
+
+def test_weekly_and_monthly_bars_group_the_sessions(spy):
+    client = stocks(spy.url)
+    days = served(
+        client.get_stock_bars(StockBarsRequest(symbol_or_symbols="SPY", timeframe=TimeFrame.Day, start=DAY))[
+            "SPY"
+        ]
+    )
+    weeks = served(
+        client.get_stock_bars(
+            StockBarsRequest(symbol_or_symbols="SPY", timeframe=TimeFrame.Week, start=dt.datetime(2013, 9, 1))
+        )["SPY"]
+    )
+    months = served(
+        client.get_stock_bars(
+            StockBarsRequest(
+                symbol_or_symbols="SPY",
+                timeframe=TimeFrame(1, TimeFrameUnit.Month),
+                start=dt.datetime(2013, 9, 1),
+            )
+        )["SPY"]
+    )
+    # Friday 2013-10-04 belongs to the week of Monday 09-30, Monday 10-07 starts the next one.
+    assert list(weeks.index) == [pd.Timestamp("2013-09-30T04:00Z"), pd.Timestamp("2013-10-07T04:00Z")]
+    assert list(months.index) == [pd.Timestamp("2013-10-01T04:00Z")]
+    assert months["volume"].iloc[0] == days["volume"].sum() == weeks["volume"].sum()
+    assert (months["high"].iloc[0], months["low"].iloc[0]) == (days["high"].max(), days["low"].min())
+    assert (months["open"].iloc[0], months["close"].iloc[0]) == (days["open"].iloc[0], days["close"].iloc[-1])

@@ -5,12 +5,11 @@ from __future__ import annotations
 from alpaca.data.requests import CryptoLatestBarRequest, StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 
-from tests.integration.alpaca_support import BTC_FILE, SPY_FILE, crypto, require, stocks, trading
+from tests.integration.alpaca_support import BTC_FILE, SPY_FILE, crypto, stocks, trading
 from torchtrade.emulator.process import serve_in_subprocess
 
 
 def test_serve_alpaca_with_stock_and_crypto_data():
-    require(SPY_FILE)
     args = (
         "--venue",
         "alpaca",

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...engine import Instrument
+from ....markets import ALWAYS_OPEN, us_equity_hours
+from ...engine.hours import MarketHours
+from ...engine.spot.instruments import SpotInstrument
 from ...faults import FaultRule
 from ...http import Admission, RouteSpec
 from ..base import Credentials
@@ -33,9 +35,6 @@ if TYPE_CHECKING:
     from ...runtime import Emulator
 
 DEFAULT_CREDENTIALS = Credentials(api_key="emulator-key", api_secret="emulator-secret")
-# Alpaca's trading is commission-free for stocks; crypto pays its lowest volume tier's fees.
-CRYPTO_MAKER_FEE = Decimal("0.0015")
-CRYPTO_TAKER_FEE = Decimal("0.0025")
 
 
 class AlpacaWire:
@@ -73,27 +72,35 @@ class AlpacaVenue:
             )
         return found.market_id, found.base, found.quote, found.quote
 
-    def instrument(self, market_id: str, base: str, quote: str, settle: str, price: Decimal) -> Instrument:
+    def market_hours(self, market_id: str) -> MarketHours:
+        """Stocks trade in the XNYS sessions (with pre/post-market), crypto around the clock."""
+        symbol = listing.parse(market_id)
+        if symbol is not None and symbol.asset_class == listing.CRYPTO:
+            return ALWAYS_OPEN
+        return us_equity_hours()
+
+    def instrument(
+        self, market_id: str, base: str, quote: str, settle: str, price: Decimal
+    ) -> SpotInstrument:
         symbol = listing.parse(market_id)
         assert symbol is not None, market_id
         listed = listing.facts(symbol)
-        steps = listing.sizes(symbol, listed, price)
-        crypto = symbol.asset_class == listing.CRYPTO
-        return Instrument(
-            symbol=market_id,
-            base=base,
-            quote=quote,
-            settle=settle,
-            tick_size=steps.tick,
-            lot_size=steps.lot,
-            min_qty=steps.min_qty,
-            min_notional=Decimal(0),
-            # Reg T: stocks on margin up to 2x overnight (4x intraday); crypto is cash only.
-            max_leverage=1 if crypto else 4,
-            maker_fee=CRYPTO_MAKER_FEE if crypto else Decimal(0),
-            taker_fee=CRYPTO_TAKER_FEE if crypto else Decimal(0),
-            mmr=Decimal(min(listed.maintenance_margin_requirement, 99)) / 100,
-            max_qty=Decimal(10) ** 9,
+        flags = {
+            "fractionable": listed.fractionable,
+            "shortable": listed.shortable,
+            "easy_to_borrow": listed.easy_to_borrow,
+            "marginable": listed.marginable,
+            "maintenance_margin_requirement": Decimal(listed.maintenance_margin_requirement) / 100,
+        }
+        if symbol.asset_class != listing.CRYPTO:
+            return SpotInstrument.stock(market_id, hours=self.market_hours(market_id), **flags)
+        steps = listing.crypto_sizes(price)
+        return SpotInstrument.crypto(
+            market_id,
+            min_order_size=steps.min_order_size,
+            min_trade_increment=steps.min_trade_increment,
+            price_increment=steps.price_increment,
+            **flags,
         )
 
     def routes(self, emulator: Emulator) -> list[RouteSpec]:

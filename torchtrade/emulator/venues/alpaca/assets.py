@@ -27,8 +27,9 @@ MAX_ATTRIBUTES_TEXT = 512
 
 class AssetRoutes(RoutesBase):
     def _asset_row(self, symbol: Symbol) -> dict[str, object]:
-        inst = self.emu.engine.instruments[symbol.market_id]
-        return wire.asset_row(symbol, facts(symbol), inst)
+        engine = self.emu.engine
+        inst = engine.spot_instruments[symbol.market_id]
+        return wire.asset_row(symbol, facts(symbol), inst, self._last(symbol.market_id))
 
     @endpoint("assets", "GET", "/v2/assets")
     def assets(self, ctx: CallContext) -> Response:

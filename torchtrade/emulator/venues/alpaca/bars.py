@@ -1,24 +1,22 @@
-"""Alpaca's bar timeframes and how the replayed base bars are aggregated into them.
+"""Alpaca's bar timeframes over the replayed candles: which bars exist, and in what order they page.
 
-Simulation choices (documented Alpaca behaviour where it is known):
+The candles themselves are the replay's (:meth:`~...data.ReplaySeries.candles`), which already
+aligns them as Alpaca does (:mod:`torchtrade.markets.bars`): intraday bars on the Unix epoch, stock
+daily bars one per regular session labelled at New York's midnight, crypto daily bars on UTC days,
+and no bar where the file did not trade. This module adds what is Alpaca's own:
 
-* **Timeframes** are ``<n><unit>``: ``1-59Min`` (or ``T``), ``1-23Hour`` (or ``H``), ``1Day`` (``D``),
-  ``1Week`` (``W``), ``1/2/3/4/6/12Month`` (``M``), as Alpaca's market data API accepts them.
-* **Intraday bars** (minutes, hours) are aligned to the Unix epoch in UTC (an hour bar opens on the
-  hour; New York's offset is whole hours, so these are New York's hours too).
-* **Daily and longer bars** open at local midnight: New York's for stocks (Alpaca's stock daily bars
-  are stamped 04:00Z/05:00Z) and UTC's for crypto, as the project's market hours count crypto days
-  (``torchtrade.markets``: the envs aggregate the same way). Weeks open on Monday, months on the 1st;
-  an ``n``-month bar opens in the months ``1, 1+n, ...`` of the year. Doubt: users reported
-  Alpaca's crypto daily bars starting at 05:00Z/06:00Z, Chicago's midnight (alpaca-py#169,
-  Alpaca-API#227, both 2022, API v1beta1); v1beta3 may differ.
-* **Only periods that traded have a bar**: Alpaca builds bars from trades, so a period in which the
-  replayed file has no volume (a night, a weekend, an idle minute, the not yet started period at the
-  present) has none. The bar that contains the present is built from the base bars already closed:
-  nothing is shown before it happened.
-* **Trade count** ``n``: the files carry none; each traded base bar counts as the four prints of the
-  emulator's synthetic tape (:data:`~..common.market.PRINTS_PER_BAR`). **VWAP** ``vw`` is the
-  volume-weighted mean of the base bars' closes (the files carry no trades to weigh).
+* **Timeframes** ``1-59Min`` (or ``T``), ``1-23Hour`` (``H``), ``1Day`` (``D``), ``1Week`` (``W``),
+  ``1/2/3/4/6/12Month`` (``M``), as Alpaca's market data API accepts them.
+* **Weeks and months** are the daily bars of a calendar week (from Monday) or of ``n`` calendar
+  months (``1, 1+n, ...`` of the year) in the market's time zone (New York for stocks, UTC for
+  crypto), labelled at that week's or month's first midnight. Simulation choice: Alpaca does not
+  document how it anchors them beyond that.
+* **Only periods that traded have a bar** (Alpaca builds bars from trades): a candle of zero volume
+  (a flat forming candle, an idle period) is never served.
+* **Trade count** ``n``: the files carry none; each base bar in the bar counts as the four prints of
+  the emulator's synthetic tape (:data:`~..common.market.PRINTS_PER_BAR`).
+* Bars are produced lazily, ascending or newest first, in chunks, so a page of 1,000 bars over 30
+  years of history costs what the page holds.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ...data import MINUTE_MS, Candle, Period, ReplaySeries
+from ...data import DAY_MS, MINUTE_MS, Candle, Period, ReplaySeries
 from ..common.market import PRINTS_PER_BAR
 from . import times
 
@@ -38,7 +36,8 @@ _TIMEFRAME = re.compile(r"([1-9][0-9]{0,2})(Min|T|Hour|H|Day|D|Week|W|Month|M)")
 _UNITS = {"T": "Min", "H": "Hour", "D": "Day", "W": "Week", "M": "Month"}
 _MAX = {"Min": 59, "Hour": 23, "Day": 1, "Week": 1}
 _MONTHS = (1, 2, 3, 4, 6, 12)
-_ZERO = Decimal(0)
+CHUNK = 1000
+DAILY = Period.of_ms(DAY_MS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +48,17 @@ class Timeframe:
     unit: str
 
     @property
-    def intraday(self) -> bool:
-        return self.unit in ("Min", "Hour")
+    def period(self) -> Period:
+        """The replay's period for minutes, hours and days (weeks and months group days)."""
+        if self.unit == "Min":
+            return Period.of_ms(self.n * MINUTE_MS)
+        if self.unit == "Hour":
+            return Period.of_ms(self.n * 60 * MINUTE_MS)
+        return DAILY
 
     @property
-    def period(self) -> Period:
-        """The epoch-aligned period of an intraday timeframe."""
-        return Period.of_ms(self.n * MINUTE_MS * (60 if self.unit == "Hour" else 1))
+    def groups_days(self) -> bool:
+        return self.unit in ("Week", "Month")
 
     def __str__(self) -> str:
         return f"{self.n}{self.unit}"
@@ -74,7 +77,7 @@ def parse_timeframe(text: str) -> Timeframe | None:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """One bar: its candle and how many base bars traded in it."""
+    """One bar: its candle and how many base bars it holds."""
 
     candle: Candle
     bars: int
@@ -84,71 +87,69 @@ class Bucket:
         return self.bars * PRINTS_PER_BAR
 
 
-def _floor(tf: Timeframe, tz: ZoneInfo, t_ms: int) -> tuple[int, int]:
-    """``(start, end)`` in ms of the calendar bar (day, week, month) containing ``t_ms``."""
-    day = times.local_date(t_ms, tz)
-    if tf.unit == "Day":
-        first, after = day, day + dt.timedelta(days=1)
-    elif tf.unit == "Week":
-        first = day - dt.timedelta(days=day.weekday())
-        after = first + dt.timedelta(days=7)
-    else:
-        month0 = (day.month - 1) // tf.n * tf.n  # 0-based first month of the bar
-        first = dt.date(day.year, month0 + 1, 1)
-        month1 = month0 + tf.n
-        after = dt.date(day.year + month1 // 12, month1 % 12 + 1, 1)
-    return times.local_midnight_ms(first, tz), times.local_midnight_ms(after, tz)
-
-
-def _index(series: ReplaySeries, t_ms: int) -> int:
-    """The number of bars opening before ``t_ms`` (the index of the first bar at or after it)."""
+def _opening_before(series: ReplaySeries, t_ms: int) -> int:
+    """How many bars of the series open before ``t_ms``."""
     return series.closed_count(t_ms + series.base_ms - 1)
 
 
-def _aggregate(series: ReplaySeries, t: int, i0: int, i1: int) -> Bucket:
-    first = series.bar(i0)
-    high, low, volume, quote, traded = first.high, first.low, _ZERO, _ZERO, 0
-    for i in range(i0, i1):
-        b = series.bar(i)
-        high = max(high, b.high)
-        low = min(low, b.low)
-        volume += b.volume
-        quote += b.close * b.volume
-        traded += b.volume > 0
-    last = series.bar(i1 - 1)
-    return Bucket(Candle(t, first.open, high, low, last.close, volume, quote), traded)
+def _count(series: ReplaySeries, period: Period, candle: Candle, now_ms: int) -> int:
+    """The base bars of ``candle`` closed at ``now_ms`` (a stock's daily bar: its regular session)."""
+    start, end = candle.t, period.next(candle.t)
+    if period == DAILY and series.has_sessions:
+        start = series.hours.next_open(candle.t)
+        end = series.hours.session_close(start) or end
+    closed = series.closed_count(now_ms)
+    return max(0, min(closed, _opening_before(series, end)) - _opening_before(series, start))
 
 
-def _bucket(
-    series: ReplaySeries,
-    tf: Timeframe,
-    tz: ZoneInfo,
-    t_ms: int,
-    closed: int,
-    now_ms: int,
-    cache: dict[tuple[object, ...], Bucket],
-) -> tuple[Bucket, int, int]:
-    """The bar containing the base bar that opens at ``t_ms``, and the index range of its base bars.
+def _candles(
+    series: ReplaySeries, period: Period, now_ms: int, start_ms: int, end_ms: int, descending: bool
+) -> Iterator[Candle]:
+    """The replay's candles of ``period`` opening in ``[start_ms, end_ms]``, chunk by chunk."""
+    lo_bound = max(start_ms, period.floor(series.first_open_ms))
+    hi_bound = min(end_ms, now_ms, series.last_close_ms)
+    span = CHUNK * period.n
+    if not descending:
+        lo = lo_bound
+        while lo <= hi_bound:
+            hi = min(hi_bound, lo + span - 1)
+            yield from series.candles(
+                period, now_ms, start_ms=lo, end_ms=hi, limit=CHUNK + 1, flat_forming=False
+            )
+            lo = hi + 1
+        return
+    hi = hi_bound
+    while hi >= lo_bound:
+        lo = max(lo_bound, hi - span + 1)
+        chunk = series.candles(period, now_ms, start_ms=lo, end_ms=hi, limit=CHUNK + 1, flat_forming=False)
+        yield from reversed(chunk)
+        hi = lo - 1
 
-    A finished bar (all its base bars closed) is cached in ``cache`` (the run's, keyed by timeframe,
-    zone and start); the one containing the present is rebuilt on every call.
-    """
-    if tf.intraday:
-        start, end = tf.period.floor(t_ms), tf.period.next(t_ms)
+
+def _group_start(tf: Timeframe, tz: ZoneInfo, t_ms: int) -> int:
+    """The first midnight of the week or ``n``-month group containing ``t_ms``, in ``tz``."""
+    day = times.local_date(t_ms, tz)
+    if tf.unit == "Week":
+        first = day - dt.timedelta(days=day.weekday())
     else:
-        start, end = _floor(tf, tz, t_ms)
-    i, j = _index(series, start), min(_index(series, end), closed)
-    finished = j < closed or end <= now_ms
-    key = (str(tf), tz.key, start)
-    bucket = cache.get(key) if finished else None
-    if bucket is None:
-        bucket = _aggregate(series, start, i, j)
-        if finished:
-            cache[key] = bucket
-    return bucket, i, j
+        first = dt.date(day.year, (day.month - 1) // tf.n * tf.n + 1, 1)
+    return times.local_midnight_ms(first, tz)
 
 
-Cache = dict[tuple[object, ...], Bucket]
+def _merge(t: int, parts: list[Bucket]) -> Bucket:
+    """``parts`` (in time order) as one bar opening at ``t``."""
+    first, last = parts[0].candle, parts[-1].candle
+    zero = Decimal(0)
+    candle = Candle(
+        t,
+        first.open,
+        max(p.candle.high for p in parts),
+        min(p.candle.low for p in parts),
+        last.close,
+        sum((p.candle.volume for p in parts), zero),
+        sum((p.candle.quote_volume for p in parts), zero),
+    )
+    return Bucket(candle, sum(p.bars for p in parts))
 
 
 def buckets(
@@ -159,28 +160,31 @@ def buckets(
     *,
     start_ms: int,
     end_ms: int,
-    cache: Cache,
     descending: bool = False,
 ) -> Iterator[Bucket]:
-    """The bars of ``tf`` opening in ``[start_ms, end_ms]`` from base bars closed at ``now_ms``:
-    ascending, or newest first with ``descending``. Lazy: a caller that pages stops when it has
-    what it needs."""
-    closed = series.closed_count(now_ms)
-    if not descending:
-        i = _index(series, start_ms)
-        while i < closed:
-            bucket, _, j = _bucket(series, tf, tz, series.bar(i).t, closed, now_ms, cache)
-            if bucket.candle.t > end_ms:
-                return
-            if bucket.candle.t >= start_ms and bucket.candle.volume > 0:
-                yield bucket
-            i = j
+    """The bars of ``tf`` opening in ``[start_ms, end_ms]`` at ``now_ms``, ascending or newest first.
+
+    ``tz`` is the market's zone (where weeks and months start).
+    """
+    period = tf.period
+    if not tf.groups_days:
+        for c in _candles(series, period, now_ms, start_ms, end_ms, descending):
+            if c.volume > 0:
+                yield Bucket(c, _count(series, period, c, now_ms))
         return
-    j = min(_index(series, end_ms + 1), closed)  # the base bars opening at or before end_ms
-    while j > 0:
-        bucket, i, _ = _bucket(series, tf, tz, series.bar(j - 1).t, closed, now_ms, cache)
-        if bucket.candle.t < start_ms:
-            return
-        if bucket.candle.t <= end_ms and bucket.candle.volume > 0:
-            yield bucket
-        j = i
+    # Weeks and months: the daily bars of each group, the group kept when it opens in the window.
+    days = _candles(series, DAILY, now_ms, _group_start(tf, tz, start_ms), end_ms, descending)
+    group: list[Bucket] = []
+    key = None
+    for c in days:
+        if c.volume <= 0:
+            continue
+        k = _group_start(tf, tz, c.t)
+        if key is not None and k != key:
+            if start_ms <= key <= end_ms:
+                yield _merge(key, group[::-1] if descending else group)
+            group = []
+        key = k
+        group.append(Bucket(c, _count(series, DAILY, c, now_ms)))
+    if group and key is not None and start_ms <= key <= end_ms:
+        yield _merge(key, group[::-1] if descending else group)

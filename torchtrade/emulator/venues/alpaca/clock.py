@@ -1,9 +1,10 @@
 """Alpaca's market clock and calendar: the US equity sessions (XNYS) at the emulator's present.
 
-Both answer from the project's one US equity calendar (:func:`torchtrade.markets.us_equity_hours`:
-exchange-calendars' XNYS, regular session 09:30-16:00 ET with early closes, extended hours 04:00-20:00
-ET, 17:00 after an early close), whatever the emulator replays: Alpaca's clock is the equity market's
-clock, crypto or not.
+Both answer from the emulator's stock market hours (:meth:`~...runtime.Emulator.market_hours`: the
+project's one US equity calendar, :func:`torchtrade.markets.us_equity_hours`, on exchange-calendars'
+XNYS: regular session 09:30-16:00 ET with early closes, extended hours 04:00-20:00 ET, 17:00 after an
+early close), whatever the emulator replays: Alpaca's clock is the equity market's clock, crypto or
+not.
 
 * ``/v2/clock``: the present in New York time, whether the regular session is open, and the next
   open and close (while open: the next session's open and today's close).
@@ -23,7 +24,7 @@ import functools
 
 from starlette.responses import Response
 
-from ....markets import CalendarRangeError, Session, us_equity_hours
+from ....markets import CalendarRangeError, Session
 from ...http import CallContext
 from ...params import Params
 from . import errors, times, wire
@@ -46,15 +47,18 @@ class ClockRoutes(RoutesBase):
     @endpoint("clock", "GET", "/v2/clock")
     def clock(self, ctx: CallContext) -> Response:
         self._query(ctx, set())
-        hours = us_equity_hours()
         now = self.emu.engine.now_ms
         try:
-            is_open = hours.is_open(now)
-            close = hours.next_close(now)
-            following = hours.next_open(close) if is_open else hours.next_open(now)
+            clock = self.emu.market_clock(now)
         except CalendarRangeError:
-            raise _out_of_range() from None
-        return self._ok(wire.clock_row(now, is_open, following, close))
+            raise self._out_of_range() from None
+        return self._ok(wire.clock_row(now, clock.is_open, clock.next_open_ms, clock.next_close_ms))
+
+    def _out_of_range(self) -> errors.AlpacaError:
+        hours = self.emu.market_hours()
+        return errors.unprocessable(
+            f"the emulator's market calendar covers {hours.first_date} to {hours.last_date}"
+        )
 
     @staticmethod
     def _day(p: Params, name: str) -> dt.date | None:
@@ -72,7 +76,7 @@ class ClockRoutes(RoutesBase):
     @endpoint("calendar", "GET", "/v2/calendar")
     def calendar(self, ctx: CallContext) -> Response:
         p = self._query(ctx, {"start", "end", "date_type"})
-        hours = us_equity_hours()
+        hours = self.emu.market_hours()
         first, last = hours.first_date, hours.last_date
         start = self._day(p, "start") or first
         end = self._day(p, "end") or last
@@ -92,13 +96,6 @@ class ClockRoutes(RoutesBase):
             if lo <= key <= hi:
                 rows.append(dict(_row(session, settles)))
         return self._ok(rows)
-
-
-def _out_of_range() -> errors.AlpacaError:
-    hours = us_equity_hours()
-    return errors.unprocessable(
-        f"the emulator's market calendar covers {hours.first_date} to {hours.last_date}"
-    )
 
 
 @functools.lru_cache(maxsize=20_000)  # a whole calendar's rows: sessions never change

@@ -108,6 +108,16 @@ class RoutesBase(routing.VenueRoutes):
             self._symbols[market_id] = found
         return found
 
+    def _last(self, market_id: str) -> Decimal:
+        """The last price of a replayed market: the close of its last closed bar (what the engine
+        marks holdings at)."""
+        return self.emu.series[market_id].last_price(self.emu.engine.now_ms)
+
+    def _touch(self, market_id: str) -> tuple[Decimal, Decimal]:
+        """The synthetic best bid and ask the engine's spot orders trade at (its price model)."""
+        engine = self.emu.engine
+        return engine.config.price_model.book(engine.spot_instruments[market_id], self._last(market_id))
+
     def _markets(self) -> list[Symbol]:
         """Every replayed market, in the engine's order."""
         return [self._listed(m) for m in self.emu.engine.instruments]

@@ -1,9 +1,9 @@
 """Alpaca's error answers: one type, one table from engine reasons and parameter problems to codes.
 
 The trading API answers ``{"code": <8 digits>, "message": "<text>"}``, sometimes with more fields
-(``buying_power``/``cost_basis`` on an insufficient-buying-power refusal); the first three digits are
-the HTTP status. The market data API answers ``{"message": "<text>"}`` with no code for a bad
-parameter. What each code and text below rests on (public reports of real answers):
+(``buying_power``/``cost_basis`` on an insufficient-buying-power refusal); the code's first digits
+usually repeat the HTTP status, not always (``40010001`` comes with a 422). The market data API
+answers ``{"message": "<text>"}`` with no code for a bad parameter. What each code and text below rests on (public reports of real answers):
 
 * 401 ``40110000`` "request is not authorized": a missing or wrong key (alpaca-trade-api-go#129,
   alpaca-trade-api-csharp#244 quote the code).
@@ -28,14 +28,13 @@ Texts the reports do not show are written in the same terse style; clients key o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ...engine import EngineError, Reason
 from ...params import ParamError, Problem, printable
 from ..common.errors import WireError
-from ..common.numbers import fmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,33 +85,6 @@ DUPLICATE_CLIENT_ID = invalid_field("client_order_id must be unique")
 PDT_DENIED = AlpacaError(40310100, "trade denied due to pattern day trading protection", status=403)
 
 
-def insufficient_buying_power(buying_power: Decimal, cost_basis: Decimal) -> AlpacaError:
-    return AlpacaError(
-        40310000,
-        "insufficient buying power",
-        status=403,
-        extra=(("buying_power", fmt(buying_power, 2)), ("cost_basis", fmt(cost_basis, 2))),
-    )
-
-
-def insufficient_qty(symbol: str, requested: Decimal, available: Decimal, held: Decimal) -> AlpacaError:
-    return AlpacaError(
-        40310000,
-        f"insufficient qty available for order (requested: {fmt(requested)}, available: {fmt(available)})",
-        status=403,
-        extra=(
-            ("available", fmt(available)),
-            ("existing_qty", fmt(available + held)),
-            ("held_for_orders", fmt(held)),
-            ("symbol", symbol),
-        ),
-    )
-
-
-def not_shortable(symbol: str) -> AlpacaError:
-    return unprocessable(f'asset "{symbol}" cannot be sold short')
-
-
 def order_in_state(state: str) -> AlpacaError:
     """Cancelling or replacing an order that is no longer open."""
     return unprocessable(f'order is already in "{state}" state')
@@ -145,30 +117,53 @@ def data_from_param(e: ParamError) -> AlpacaError:
 
 
 # --- engine reasons ------------------------------------------------------------------------------
-# Reasons a route expects carry a route-specific answer (an unknown order on a cancel, buying power
-# with its figures); the table is what every other refusal becomes.
-_REASONS: dict[Reason, AlpacaError] = {
-    Reason.UNKNOWN_SYMBOL: ASSET_NOT_FOUND,
-    Reason.INVALID_PARAM: invalid_field("invalid order"),
-    Reason.QTY_BELOW_MIN: unprocessable("qty must be >= the asset's min_order_size"),
-    Reason.QTY_PRECISION: unprocessable("qty is not a multiple of the asset's min_trade_increment"),
-    Reason.PRICE_PRECISION: unprocessable("price is not a multiple of the asset's price_increment"),
-    Reason.NOTIONAL_BELOW_MIN: unprocessable("order value is below the minimum"),
-    Reason.INSUFFICIENT_MARGIN: AlpacaError(40310000, "insufficient buying power", status=403),
-    Reason.DUPLICATE_CLIENT_OID: DUPLICATE_CLIENT_ID,
-    Reason.ORDER_NOT_FOUND: ORDER_NOT_FOUND,
-    Reason.ORDER_NOT_CANCELLABLE: unprocessable("order is not cancelable"),
-    Reason.NO_POSITION: POSITION_NOT_FOUND,
-    Reason.REDUCE_ONLY_INCREASES: unprocessable("order would increase the position"),
-    Reason.TRIGGER_PRICE_INVALID: unprocessable("invalid stop_price"),
-    Reason.POST_ONLY_WOULD_TAKE: unprocessable("order would take liquidity"),
-    Reason.UNKNOWN_ACCOUNT: UNAUTHORIZED,
+# Per reason: Alpaca's status, code, and its fixed text (None: the engine's own message, which the
+# spot rules write in Alpaca's words, e.g. "fractional orders must be DAY orders").
+_TABLE: dict[Reason, tuple[int, int, str | None]] = {
+    Reason.UNKNOWN_SYMBOL: (422, 40010001, None),
+    Reason.INVALID_PARAM: (422, 40010001, None),
+    Reason.DUPLICATE_CLIENT_OID: (422, 40010001, "client_order_id must be unique"),
+    Reason.QTY_BELOW_MIN: (422, 42210000, None),
+    Reason.QTY_PRECISION: (422, 42210000, None),
+    Reason.PRICE_PRECISION: (422, 42210000, None),
+    Reason.NOTIONAL_BELOW_MIN: (422, 42210000, None),
+    Reason.TRIGGER_PRICE_INVALID: (422, 42210000, None),
+    Reason.TIF_NOT_SUPPORTED: (422, 42210000, None),
+    Reason.ORDER_TYPE_NOT_SUPPORTED: (422, 42210000, None),
+    Reason.ORDER_CLASS_NOT_SUPPORTED: (422, 42210000, None),
+    Reason.FRACTIONAL_NOT_ALLOWED: (422, 42210000, None),
+    Reason.EXTENDED_HOURS_INVALID: (422, 42210000, None),
+    Reason.MARKET_TIMING: (422, 42210000, None),
+    Reason.ORDER_NOT_REPLACEABLE: (422, 42210000, None),
+    Reason.ORDER_NOT_CANCELLABLE: (422, 42210000, None),
+    Reason.NOT_SHORTABLE: (422, 42210000, None),
+    Reason.INSUFFICIENT_BUYING_POWER: (403, 40310000, "insufficient buying power"),
+    Reason.INSUFFICIENT_MARGIN: (403, 40310000, "insufficient buying power"),
+    Reason.INSUFFICIENT_QTY: (403, 40310000, None),
+    Reason.SHORT_NOT_ALLOWED: (403, 40310000, None),
+    Reason.WASH_TRADE: (403, 40310000, None),
+    Reason.PDT_PROTECTION: (403, 40310100, "trade denied due to pattern day trading protection"),
+    Reason.ORDER_NOT_FOUND: (404, 40410000, "order not found"),
+    Reason.NO_POSITION: (404, 40410000, "position does not exist"),
+    Reason.UNKNOWN_ACCOUNT: (401, 40110000, "request is not authorized"),
+    Reason.NOT_SPOT_ACCOUNT: (401, 40110000, "request is not authorized"),
 }
+_FIGURES = re.compile(r"order value (\d+(?:\.\d+)?), buying power (\d+(?:\.\d+)?)")
 
 
 def from_engine(err: EngineError, overrides: dict[Reason, AlpacaError] | None = None) -> AlpacaError:
-    """Alpaca's answer for an engine refusal (the engine's own detail goes to the ledger only)."""
+    """Alpaca's answer for an engine refusal; a reason the table does not know is a 422."""
     found = (overrides or {}).get(err.reason)
     if found is not None:
         return found
-    return _REASONS.get(err.reason, unprocessable("order rejected"))
+    status, code, text = _TABLE.get(err.reason, (422, 42210000, None))
+    message = text or printable(err.message, 200)
+    if err.reason is Reason.INSUFFICIENT_BUYING_POWER:
+        # Alpaca's body carries the figures ({"buying_power", "cost_basis"}, alpaca-py#225); the
+        # engine's message states them.
+        m = _FIGURES.search(err.message)
+        if m is not None:
+            return AlpacaError(
+                code, message, status=status, extra=(("buying_power", m.group(2)), ("cost_basis", m.group(1)))
+            )
+    return AlpacaError(code, message, status=status)

@@ -138,30 +138,24 @@ def facts(symbol: Symbol) -> AssetFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Sizes:
-    """The price and quantity steps an asset trades in (``/v2/assets``: price_increment,
-    min_trade_increment, min_order_size)."""
+class CryptoSizes:
+    """A crypto pair's steps (``/v2/assets``: min_order_size, min_trade_increment, price_increment)."""
 
-    tick: Decimal
-    lot: Decimal
-    min_qty: Decimal
+    min_order_size: Decimal
+    min_trade_increment: Decimal
+    price_increment: Decimal
 
 
 FRACTION = Decimal("0.000000001")  # Alpaca takes quantities to 9 decimals
 
 
-def sizes(symbol: Symbol, listed: AssetFacts, price: Decimal) -> Sizes:
-    """Stocks: a cent above $1 and a hundredth of a cent below (the US tick rule, SEC Rule 612),
-    9 decimals of shares when fractionable, else whole shares. Crypto: about 5 significant digits
-    of price, 9 decimals of quantity, a minimum order worth about $1 (a power of ten of the base)."""
-    if symbol.asset_class != CRYPTO:
-        tick = Decimal("0.01") if price >= 1 else Decimal("0.0001")
-        lot = FRACTION if listed.fractionable else Decimal(1)
-        return Sizes(tick, lot, lot)
+def crypto_sizes(price: Decimal) -> CryptoSizes:
+    """Scaled to the pair's price, as Alpaca lists its pairs: a minimum order worth about $1 (a power
+    of ten of the base), 9 decimals of quantity, about 5 significant digits of price."""
     p = price if price > 0 else Decimal(1)
     exponent = (Decimal(1) / p).adjusted()
-    min_qty = Decimal(1).scaleb(exponent) if exponent < 0 else Decimal(1)
-    return Sizes(Decimal(1).scaleb(p.adjusted() - 4), FRACTION, min_qty)
+    min_order = Decimal(1).scaleb(exponent) if exponent < 0 else Decimal(1)
+    return CryptoSizes(min_order, FRACTION, Decimal(1).scaleb(p.adjusted() - 4))
 
 
 def tape(exchange: str) -> str:

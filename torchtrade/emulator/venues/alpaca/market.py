@@ -149,7 +149,6 @@ class MarketRoutes(RoutesBase):
         resume: tuple[str, int] | None,
     ) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
         now = self.emu.engine.now_ms
-        cache = self.emu.wire_cache.setdefault("alpaca_bars", {})
         rows: dict[str, list[dict[str, Any]]] = {}
         left = limit
         todo = [s for s in symbols if self._replayed(s)]
@@ -164,9 +163,7 @@ class MarketRoutes(RoutesBase):
             series = self.emu.series[symbol.market_id]
             tz = times.UTC if symbol.asset_class == CRYPTO else times.NEW_YORK
             out: list[dict[str, Any]] = []
-            for bucket in buckets(
-                series, tf, tz, now, start_ms=lo, end_ms=hi, cache=cache, descending=descending
-            ):
+            for bucket in buckets(series, tf, tz, now, start_ms=lo, end_ms=hi, descending=descending):
                 if left == 0:
                     rows[symbol.market_id] = out
                     return rows, encode_token(symbol.market_id, bucket.candle.t)
@@ -221,9 +218,10 @@ class MarketRoutes(RoutesBase):
 
     def _latest_quote(self, symbol: Symbol) -> dict[str, Any]:
         eng = self.emu.engine
-        bid, ask = eng.book(symbol.market_id)
+        bid, ask = self._touch(symbol.market_id)
         if symbol.asset_class == CRYPTO:
-            size = eng.instruments[symbol.market_id].floor_qty(QUOTE_VALUE / ask) if ask > 0 else Decimal(0)
+            inst = eng.spot_instruments[symbol.market_id]
+            size = inst.floor_qty(QUOTE_VALUE / ask) if ask > 0 else Decimal(0)
             return wire.crypto_quote_row(eng.now_ms, bid, size, ask, size)
         exchange = stock_facts(symbol.market_id).exchange
         return wire.stock_quote_row(eng.now_ms, bid, ROUND_LOT, ask, ROUND_LOT, exchange)

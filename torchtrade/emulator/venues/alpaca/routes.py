@@ -2,7 +2,8 @@
 
 Paths, parameters and answers follow what an unmodified alpaca-py sends and parses (see
 :mod:`.reference`). Handlers are grouped by concern: :mod:`.market` (market data),
-:mod:`.assets`, :mod:`.clock` (clock and calendar), over :mod:`.common`.
+:mod:`.assets`, :mod:`.clock` (clock and calendar), :mod:`.orders`, :mod:`.positions` (and the
+account), over :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 from .assets import AssetRoutes
 from .clock import ClockRoutes
 from .market import MarketRoutes
+from .orders import OrderRoutes
+from .positions import PositionRoutes
 
 
-class AlpacaRoutes(MarketRoutes, AssetRoutes, ClockRoutes):
+class AlpacaRoutes(MarketRoutes, AssetRoutes, ClockRoutes, OrderRoutes, PositionRoutes):
     """Every Alpaca route over one emulator."""

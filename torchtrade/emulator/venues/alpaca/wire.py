@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ...engine import Instrument
+from ...engine.spot.instruments import SpotInstrument
 from ..common.market import PublicTrade
 from ..common.numbers import fmt
 from . import times
@@ -101,8 +101,9 @@ def crypto_quote_row(
 # ----------------------------------------------------------------------------- trading reference
 
 
-def asset_row(symbol: Symbol, facts: AssetFacts, inst: Instrument) -> dict[str, Any]:
-    """An asset: its flags from the listing, its sizes from the engine's instrument (what it enforces)."""
+def asset_row(symbol: Symbol, facts: AssetFacts, inst: SpotInstrument, price: Decimal) -> dict[str, Any]:
+    """An asset: its flags from the listing, its sizes from the engine's instrument (what it enforces;
+    a stock's price increment is the one at its last ``price``)."""
     crypto = symbol.asset_class == CRYPTO
     margin = facts.maintenance_margin_requirement
     return {
@@ -121,9 +122,9 @@ def asset_row(symbol: Symbol, facts: AssetFacts, inst: Instrument) -> dict[str, 
         "easy_to_borrow": facts.easy_to_borrow,
         "fractionable": facts.fractionable,
         "attributes": ["fractional_eh_enabled"] if facts.fractionable and not crypto else [],
-        "min_order_size": size(inst.min_qty),
-        "min_trade_increment": size(inst.lot_size),
-        "price_increment": size(inst.tick_size),
+        "min_order_size": size(inst.min_order_size or inst.qty_increment),
+        "min_trade_increment": size(inst.qty_increment),
+        "price_increment": size(inst.tick(price)),
     }
 
 
