@@ -3,7 +3,8 @@
 The trading API answers ``{"code": <8 digits>, "message": "<text>"}``, sometimes with more fields
 (``buying_power``/``cost_basis`` on an insufficient-buying-power refusal); the code's first digits
 usually repeat the HTTP status, not always (``40010001`` comes with a 422). The market data API
-answers ``{"message": "<text>"}`` with no code for a bad parameter. What each code and text below rests on (public reports of real answers):
+answers ``{"message": "<text>"}`` with no code for a bad parameter. What each code and text below
+rests on (public reports of real answers):
 
 * 401 ``40110000`` "request is not authorized": a missing or wrong key (alpaca-trade-api-go#129,
   alpaca-trade-api-csharp#244 quote the code).
