@@ -306,3 +306,13 @@ def test_orders_need_keys(alpaca_emulator):
     r = raw(alpaca_emulator.url, "POST", "/v2/orders", auth=False, json=body)
     assert r.status_code == 401
     assert alpaca_emulator.control.ledger("fill") == []
+
+
+def test_a_partial_fill_fault_fills_the_rest_on_a_later_bar(alpaca_emulator, client):
+    alpaca_emulator.control.add_fault("partial_fill", "place_order", fill_ratio=0.4)
+    order = buy(client, 10)
+    assert (order.status, order.filled_qty) == (OrderStatus.PARTIALLY_FILLED, "4")
+    alpaca_emulator.control.advance(bars=1)
+    done = client.get_order_by_id(order.id)
+    assert (done.status, done.filled_qty) == (OrderStatus.FILLED, "10")
+    assert client.get_open_position("SPY").qty == "10"

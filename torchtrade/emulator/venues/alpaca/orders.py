@@ -12,11 +12,15 @@ closed, fills, legs) is documented in ``engine/spot``; what is the wire's own:
   is not a UUID is a 422 (Alpaca-API#135), an unknown one a 404.
 * ``DELETE /v2/orders/{id}``: 204 with no body; an order no longer open is a 422.
 * ``DELETE /v2/orders``: 207 with one ``{"id", "status": 200, "body": <order>}`` per order canceled.
+* A ``partial_fill`` fault on ``place_order`` fills that part of a quantity order at once and the
+  rest on a later bar (``partially_filled`` meanwhile).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
@@ -66,6 +70,8 @@ class OrderRoutes(RoutesBase):
         req, _, nested = order_request(p)
         for inner in nested:
             routing.remember(ctx, inner)
+        if ctx.fill_ratio is not None:  # a partial_fill fault: part now, the rest on a later bar
+            req = dataclasses.replace(req, fill_ratio=Decimal(str(ctx.fill_ratio)))
         order = self.emu.engine.submit_spot_order(ctx.account, req)  # type: ignore[arg-type]
         return self._ok(self._order(order, nested=True))
 
