@@ -191,3 +191,32 @@ def test_faults_answer_on_alpaca_routes_by_name(alpaca_emulator):
     assert raw(alpaca_emulator.url, "GET", "/v2/assets/BTC/USD").status_code == 200
     kinds = [e["fault"] for e in control.ledger("fault")]
     assert kinds == ["rate_limit", "server_error", "connection_reset"]
+
+
+def test_a_dropped_order_answer_still_placed_the_order_once(alpaca_emulator):
+    control = alpaca_emulator.control
+    control.add_fault("drop_response", "place_order")
+    body = {"symbol": "SPY", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"}
+    with pytest.raises(requests.ConnectionError):
+        raw(alpaca_emulator.url, "POST", "/v2/orders", json={**body, "client_order_id": "lost-answer"})
+    client = trading(alpaca_emulator.url)
+    order = client.get_order_by_client_id("lost-answer")  # the client's look-up before any resend
+    assert order.filled_qty == "1"
+    resend = raw(alpaca_emulator.url, "POST", "/v2/orders", json={**body, "client_order_id": "lost-answer"})
+    assert (resend.status_code, resend.json()["code"]) == (422, 40010001)  # a blind resend: the id is taken
+    assert len(control.ledger("fill")) == 1
+
+
+def test_a_timed_out_order_lands_after_the_client_gave_up(alpaca_emulator):
+    control = alpaca_emulator.control
+    control.add_fault("timeout", "place_order", delay_s=5)
+    body = {"symbol": "SPY", "qty": 2, "side": "buy", "type": "market", "time_in_force": "day"}
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            alpaca_emulator.url + "/v2/orders",
+            json={**body, "client_order_id": "slow"},
+            headers={"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET},
+            timeout=(2, 0.2),
+        )
+    control.settle()  # the held request executes once its client hung up
+    assert trading(alpaca_emulator.url).get_order_by_client_id("slow").filled_qty == "2"
