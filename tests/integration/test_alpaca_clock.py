@@ -25,44 +25,25 @@ def at(srv, when: dt.datetime) -> None:
     srv.control.reset(start=when.isoformat(), data=[f"BTC/USD={BTC_FILE}"])
 
 
+def ny(*when: int) -> dt.datetime:
+    """New York wall time in the autumn of 2013 (EDT until 2013-11-03, EST after)."""
+    day = dt.datetime(*when)
+    return day.replace(tzinfo=EDT if day < dt.datetime(2013, 11, 3) else EST)
+
+
 @pytest.mark.parametrize(
     ("now", "is_open", "next_open", "next_close"),
     [
         # A Monday mid-session: open, closes at 16:00, opens again tomorrow at 09:30.
-        (
-            dt.datetime(2013, 10, 7, 11, 0, tzinfo=EDT),
-            True,
-            dt.datetime(2013, 10, 8, 9, 30, tzinfo=EDT),
-            dt.datetime(2013, 10, 7, 16, 0, tzinfo=EDT),
-        ),
+        (ny(2013, 10, 7, 11), True, ny(2013, 10, 8, 9, 30), ny(2013, 10, 7, 16)),
         # Saturday: closed until Monday.
-        (
-            dt.datetime(2013, 10, 5, 12, 0, tzinfo=EDT),
-            False,
-            dt.datetime(2013, 10, 7, 9, 30, tzinfo=EDT),
-            dt.datetime(2013, 10, 7, 16, 0, tzinfo=EDT),
-        ),
+        (ny(2013, 10, 5, 12), False, ny(2013, 10, 7, 9, 30), ny(2013, 10, 7, 16)),
         # Pre-market is not the regular session.
-        (
-            dt.datetime(2013, 10, 7, 8, 0, tzinfo=EDT),
-            False,
-            dt.datetime(2013, 10, 7, 9, 30, tzinfo=EDT),
-            dt.datetime(2013, 10, 7, 16, 0, tzinfo=EDT),
-        ),
+        (ny(2013, 10, 7, 8), False, ny(2013, 10, 7, 9, 30), ny(2013, 10, 7, 16)),
         # Thanksgiving: closed; the day after closes early.
-        (
-            dt.datetime(2013, 11, 28, 12, 0, tzinfo=EST),
-            False,
-            dt.datetime(2013, 11, 29, 9, 30, tzinfo=EST),
-            dt.datetime(2013, 11, 29, 13, 0, tzinfo=EST),
-        ),
-        # After an early close: closed.
-        (
-            dt.datetime(2013, 11, 29, 14, 0, tzinfo=EST),
-            False,
-            dt.datetime(2013, 12, 2, 9, 30, tzinfo=EST),
-            dt.datetime(2013, 12, 2, 16, 0, tzinfo=EST),
-        ),
+        (ny(2013, 11, 28, 12), False, ny(2013, 11, 29, 9, 30), ny(2013, 11, 29, 13)),
+        # After an early close: closed until Monday.
+        (ny(2013, 11, 29, 14), False, ny(2013, 12, 2, 9, 30), ny(2013, 12, 2, 16)),
     ],
 )
 def test_clock(alpaca_emulator, now, is_open, next_open, next_close):
