@@ -50,7 +50,7 @@ def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool
     else:
         creds = venue.default_credentials
         user_secret = False
-    fields = _venue_fields(args.venue)
+    fields: dict[str, Any] = {}  # the venue's own cash and candles unless the flags say
     if args.data:
         fields["data"] = tuple(DataSpec.parse(d) for d in args.data)
     if args.balance:
@@ -70,16 +70,6 @@ def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool
     except ValueError as e:
         raise CliError(str(e)) from None
     return config, creds, user_secret
-
-
-def _venue_fields(venue: str) -> dict[str, Any]:
-    """The configuration a venue starts from when the command line does not say: its own cash and
-    bundled candles for Alpaca, 10,000 USDT for the futures venues."""
-    if venue == "alpaca":
-        from .emulator.venues.alpaca import defaults
-
-        return defaults.config_overrides()
-    return {"balances": {"USDT": Decimal(10_000)}}
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -94,9 +94,7 @@ def binance_exchange(binance_emulator: EmulatorServer | RemoteEmulator) -> Any:
 
 @pytest.fixture(scope="session")
 def alpaca_emulator_server() -> Iterator[EmulatorServer | RemoteEmulator]:
-    from .venues.alpaca import defaults
-
-    yield from _serve(ALPACA_URL_ENV, "alpaca", **defaults.config_overrides())
+    yield from _serve(ALPACA_URL_ENV, "alpaca")
 
 
 @pytest.fixture

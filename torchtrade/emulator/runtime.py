@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -160,6 +160,21 @@ def _check_engine(engine: EngineConfig) -> EngineConfig:
     )
 
 
+#: Every account's wallet where neither the caller nor the venue says otherwise.
+DEFAULT_BALANCES: Mapping[str, Decimal] = {"USDT": Decimal(10_000)}
+
+
+def venue_defaults(name: str) -> dict[str, Any]:
+    """The configuration fields a venue starts from (its ``defaults()``: Alpaca's cash account, say);
+    empty for an unknown venue (that is reported where the venue is loaded)."""
+    try:
+        venue = load_venue(name)
+    except ValueError:
+        return {}
+    defaults = getattr(venue, "defaults", None)
+    return dict(defaults()) if callable(defaults) else {}
+
+
 @dataclass(frozen=True, kw_only=True)
 class EmulatorConfig:
     """Everything that defines an emulator run.
@@ -178,11 +193,12 @@ class EmulatorConfig:
         history_bars: base bars already closed at the start (the history a client can fetch at once),
             0..10**7; capped at the shortest file's length minus one, so every file has a bar to play.
         balances: starting wallet of every account, by coin (a coin a replayed market settles in),
-            each in [0, 1e12].
+            each in [0, 1e12]. None: the venue's own (10,000 USDT on the futures venues, 100,000 USD
+            of cash on Alpaca, as a paper account starts).
         credentials: the API keys accepted (None: the venue's documented default key).
         engine: simulation knobs: spread and slippage in [0, 1000] bps, funding rate in
             [-0.05, 0.05], default leverage in 1..the largest maximum of the replayed instruments
-            (each instrument caps it at its own maximum).
+            (each instrument caps it at its own maximum). None: the venue's own (Alpaca: no leverage).
         fault_seed: seed of the fault injector's RNG (seeded fault rules); an int.
         weight_limit: for venues that meter request weights (Binance): the budget per window,
             1..10**9; None = the venue's own limit (Binance USD-M: 2400 a minute). Venues without
@@ -200,9 +216,9 @@ class EmulatorConfig:
     speed: float = 1.0
     start: int | Literal["now"] | None = None
     history_bars: int = 500
-    balances: Mapping[str, Decimal] = field(default_factory=lambda: {"USDT": Decimal(10_000)})
+    balances: Mapping[str, Decimal] | None = None
     credentials: tuple[Credentials, ...] | None = None
-    engine: EngineConfig = field(default_factory=EngineConfig)
+    engine: EngineConfig | None = None
     fault_seed: int = 0
     weight_limit: int | None = None
     weight_window_ms: int = 60_000
@@ -220,13 +236,16 @@ class EmulatorConfig:
         object.__setattr__(self, "speed", speed)
         object.__setattr__(self, "start", parse_start(self.start))
         integer("history_bars", self.history_bars, lo=0, hi=MAX_HISTORY_BARS)
-        object.__setattr__(self, "balances", check_balances(self.balances))
+        defaults = venue_defaults(self.venue)
+        balances = defaults.get("balances", DEFAULT_BALANCES) if self.balances is None else self.balances
+        object.__setattr__(self, "balances", check_balances(balances))
         if self.credentials is not None:
             creds = tuple(self.credentials)
             if not creds or not all(isinstance(c, Credentials) for c in creds):
                 raise FieldError("credentials: must be a non-empty tuple of Credentials")
             object.__setattr__(self, "credentials", creds)
-        object.__setattr__(self, "engine", _check_engine(self.engine))
+        engine = defaults.get("engine", EngineConfig()) if self.engine is None else self.engine
+        object.__setattr__(self, "engine", _check_engine(engine))
         integer("fault_seed", self.fault_seed, lo=-MAX_SEED, hi=MAX_SEED)
         if self.weight_limit is not None:
             integer("weight_limit", self.weight_limit, lo=1, hi=MAX_WEIGHT_LIMIT)

@@ -15,7 +15,7 @@ What alpaca-py sends and reads is in :mod:`.reference`; the routes are in :mod:`
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -62,6 +62,10 @@ class AlpacaVenue:
     default_credentials = DEFAULT_CREDENTIALS
     default_balances = defaults.BALANCES
     wire = AlpacaWire()
+
+    def defaults(self) -> dict[str, Any]:
+        """What an Alpaca emulator starts from unless told otherwise (see :mod:`.defaults`)."""
+        return defaults.config_overrides()
 
     def parse_symbol(self, symbol: str) -> tuple[str, str, str, str]:
         found = listing.parse(symbol)

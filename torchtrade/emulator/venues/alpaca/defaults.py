@@ -1,8 +1,8 @@
 """An Alpaca emulator's configuration defaults: a paper account's cash and no leverage setting.
 
-Minimal adapter: the runtime builds every venue's accounts from the same defaults (10,000 USDT,
-leverage 20); until it asks the venue for its own, the CLI and the pytest fixtures pass these as
-configuration fields. (The bundled candles an Alpaca emulator replays without ``--data`` are the
+The runtime asks the venue for these (``AlpacaVenue.defaults``) when the configuration leaves
+``balances`` or ``engine`` unset, so ``EmulatorServer(venue="alpaca")`` is a paper account as it
+starts on Alpaca. (The bundled candles an Alpaca emulator replays without ``--data`` are the
 runtime's: ``torchtrade.data.default_data("alpaca")``.)
 """
 
