@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from typing import Protocol
 
+from ...markets.calendar import ALWAYS_OPEN as _ALWAYS_OPEN
+
 DAY_MS = 86_400_000
 
 
@@ -39,26 +41,6 @@ class MarketHours(Protocol):
         ...
 
 
-class _AlwaysOpen:
-    """Crypto: open every instant; a session is a UTC day, so ``sessions_back`` counts days."""
-
-    def is_open(self, t_ms: int, *, extended: bool = False) -> bool:
-        return True
-
-    def next_open(self, t_ms: int, *, extended: bool = False) -> int:
-        return t_ms
-
-    def session_close(self, t_ms: int, *, extended: bool = False) -> int | None:
-        return (t_ms // DAY_MS + 1) * DAY_MS
-
-    def session_date(self, t_ms: int) -> datetime.date:
-        return datetime.datetime.fromtimestamp(t_ms / 1000, tz=datetime.UTC).date()
-
-    def sessions_back(self, day: datetime.date, n: int) -> datetime.date:
-        return day - datetime.timedelta(days=n)
-
-    def __repr__(self) -> str:
-        return "ALWAYS_OPEN"
-
-
-ALWAYS_OPEN: MarketHours = _AlwaysOpen()
+# One always-open market for the whole package (torchtrade.markets has no dependency of its own to
+# load: exchange-calendars is imported only when a US calendar is first built).
+ALWAYS_OPEN: MarketHours = _ALWAYS_OPEN
