@@ -1,6 +1,11 @@
 """TorchRL live-trading environments: every env and config of torchtrade."""
 
-from .alpaca import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
+from .alpaca import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
+    AlpacaTorchTradingEnv,
+    AlpacaTradingEnvConfig,
+)
 from .binance import (
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
@@ -20,7 +25,9 @@ from .live.shared.config import FuturesEnvConfig
 from .utils import TimeFrame, TimeFrameUnit
 
 __all__ = [
+    "AlpacaSLTPTorchTradingEnv",
     "AlpacaSLTPTradingEnvConfig",
+    "AlpacaTorchTradingEnv",
     "AlpacaTradingEnvConfig",
     "BinanceFuturesSLTPTorchTradingEnv",
     "BinanceFuturesSLTPTradingEnvConfig",

@@ -1,5 +1,15 @@
 """``torchtrade.envs.alpaca``: the documented import path (re-exports)."""
 
-from ..live.alpaca import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
+from ..live.alpaca import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
+    AlpacaTorchTradingEnv,
+    AlpacaTradingEnvConfig,
+)
 
-__all__ = ["AlpacaSLTPTradingEnvConfig", "AlpacaTradingEnvConfig"]
+__all__ = [
+    "AlpacaSLTPTorchTradingEnv",
+    "AlpacaSLTPTradingEnvConfig",
+    "AlpacaTorchTradingEnv",
+    "AlpacaTradingEnvConfig",
+]

@@ -115,6 +115,11 @@ class AlpacaTradingEnvConfig(LiveEnvConfig):
             )
             set_(self, "data_feed", feed)
         self._check_sizing(owner)
+        if not self.is_crypto and self.execute_on.ms >= 86_400_000:  # type: ignore[union-attr]
+            raise ConfigError(
+                f"{owner}.execute_on={self.execute_on}: a stock env steps on intraday bars of its sessions; "
+                "observe daily bars through time_frames (e.g. time_frames=['1h', '1d'], execute_on='1h')"
+            )
 
     def _check_sizing(self, owner: str) -> None:
         set_ = object.__setattr__
@@ -189,6 +194,11 @@ class AlpacaSLTPTradingEnvConfig(AlpacaTradingEnvConfig, SLTPConfig):
                 "sell short (the env is long only there)"
             )
         super().__post_init__()
+        if self.extended_hours and not crypto:
+            raise ConfigError(
+                f"{owner}.extended_hours=True: Alpaca's bracket orders trade in the regular session only; "
+                "use the standard env for pre- and post-market trading"
+            )
 
     def _resolve_levels(self, owner: str) -> None:
         set_ = object.__setattr__
