@@ -72,9 +72,9 @@ class AlpacaTradingEnvConfig(LiveEnvConfig):
             (16:00-20:00 ET), with marketable limit orders as Alpaca requires there (a market order is
             refused outside the regular session); its clock steps on bars of those sessions too.
             Ignored for crypto, which trades around the clock.
-        data_feed: the stock data feed (``"iex"``, ``"sip"``, ``"delayed_sip"``...). None: the venue's
-            default for the account (SIP needs a data subscription for the last 15 minutes; free
-            accounts should pass ``"iex"``).
+        data_feed: the stock data feed: ``"iex"`` (default: every account may read it, live), ``"sip"``
+            (every US exchange's trades: a data subscription is needed for the last 15 minutes, which
+            a live env always asks for), ``"delayed_sip"``...; None: the venue's default.
         trade_mode / quantity_per_trade: what an entry buys (or sells short): None (default) spends
             the env's sizing budget (its free cash, no more than its portfolio value), cut to
             ``max_position_size`` × portfolio value if set; else ``quantity_per_trade`` shares or coins
@@ -91,7 +91,7 @@ class AlpacaTradingEnvConfig(LiveEnvConfig):
     symbol: str = "SPY"
     paper: bool = True
     extended_hours: bool = False
-    data_feed: str | None = None
+    data_feed: str | None = "iex"
     trade_mode: TradeMode | str | None = None
     quantity_per_trade: float | None = None
     limit_slippage: float = 0.005

@@ -15,18 +15,17 @@ import logging
 from typing import Any, ClassVar
 
 from ....secrets import Secret
-from ...core.actions import LongOnlyActions, SLTPActions, StandardActions
 from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
 from ...core.config import SLTPConfig
 from ...core.env import LiveTradingEnv
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from ...core.schedule import EveryBar, MarketHours, SessionBars
+from ..shared.construction import actions_for, core_settings, feed_history, retrier_for
 from ..shared.credentials import ApiKeys, resolve
 from ..shared.exchange import is_local
 from ..shared.feed import CandleFeed
-from ..shared.ids import ClientOrderIds
-from ..shared.retry import Retrier, RetryPolicy
+from ..shared.futures_env import emulator_keys
 from .client import AlpacaClients, build_clients
 from .config import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
 from .feed import AlpacaBars
@@ -36,15 +35,12 @@ from .venue import BARS_PAGE_LIMIT, KEY_ENV
 logger = logging.getLogger(__name__)
 
 
-def emulator_keys() -> ApiKeys | None:
+def local_keys() -> ApiKeys | None:
     """The documented default keys of the local Alpaca emulator (None if this build has none)."""
     try:
-        from ....emulator.venues.base import load_venue
-
-        c = load_venue("alpaca").default_credentials
+        return emulator_keys("alpaca")
     except Exception:  # no Alpaca emulator in this build: keys must then be given
         return None
-    return ApiKeys(c.api_key, c.api_secret, c.passphrase)
 
 
 def stock_hours() -> MarketHours:
@@ -109,13 +105,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
         owner = type(config).__name__
         local = is_local(config.base_url)
         self.clients = self._build_clients(config, owner, local, (api_key, api_secret))
-        policy = RetryPolicy(
-            attempts=config.retry_attempts,
-            initial_s=config.retry_backoff_s,
-            max_s=config.retry_max_backoff_s,
-            jitter_s=min(config.retry_backoff_s, 0.25),
-        )
-        retrier = Retrier(policy, sleep=retry_sleep) if retry_sleep is not None else Retrier(policy)
+        retrier = retrier_for(config, retry_sleep)
         crypto = config.is_crypto
         hours = None if crypto else (market_hours or stock_hours())
         extended = bool(config.extended_hours) and not crypto
@@ -142,28 +132,10 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
                 trader.fetch_time,
                 exhausted_probe=emulator_exhaustion_probe(config.base_url) if local else None,  # type: ignore[arg-type]
             ),
-            actions=self._make_actions(config),
-            time_frames=config.time_frames,  # type: ignore[arg-type]
-            window_sizes=config.window_sizes,
-            execute_on=config.execute_on,  # type: ignore[arg-type]
-            client_ids=ClientOrderIds(config.env_id),
+            actions=actions_for(config, shorts=not crypto),
             feature_preprocessing_fn=feature_preprocessing_fn,
-            include_base_features=config.include_base_features,
             reward_fn=reward_fn,
-            done_on_bankruptcy=config.done_on_bankruptcy,
-            bankrupt_threshold=config.bankrupt_threshold,
-            close_position_on_reset=config.close_position_on_reset,
-            max_steps=config.max_steps,
-            seed=config.seed,
-            outage_policy=config.outage_policy,
-            outage_rounds=config.outage_rounds,
-            partial_fill_policy=config.partial_fill_policy,
-            stale_read_rereads=config.stale_read_rereads,
-            max_contradiction_steps=config.max_contradiction_steps,
-            sleep=retrier.sleep,
-            reread_backoff_s=config.retry_backoff_s,
-            initial_cash=config.initial_cash,
-            max_position_size=config.max_position_size,
+            **core_settings(config, retrier),
             schedule=schedule or EveryBar(config.execute_on),  # type: ignore[arg-type]
         )
 
@@ -181,7 +153,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             given=(*given, None),
             configured=(config.api_key, config.api_secret, None),  # type: ignore[arg-type]
             env_names=KEY_ENV,
-            fallback=emulator_keys() if local else None,
+            fallback=local_keys() if local else None,
             use_environment=not local,
         )
         return build_clients(
@@ -199,12 +171,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
         schedule: SessionBars | None,
         custom_features: bool,
     ) -> CandleFeed:
-        warmup = config.feature_warmup_bars
-        history = {
-            tf: w + (warmup if warmup is not None else (w if custom_features else 0))
-            for tf, w in zip(config.time_frames, config.window_sizes, strict=True)  # type: ignore[arg-type]
-        }
-        history.setdefault(config.execute_on, 2)  # type: ignore[arg-type]
+        history = feed_history(config, custom_features)
         bars = AlpacaBars(
             trader.call,
             self.clients.data,
@@ -223,16 +190,6 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             timeframe_limits={},
             end_param=None,
         )
-
-    def _make_actions(self, config: AlpacaTradingEnvConfig) -> StandardActions | SLTPActions:
-        if isinstance(config, SLTPConfig):
-            return SLTPActions(
-                config.stoploss_levels,
-                config.takeprofit_levels,
-                include_short_positions=bool(config.include_short_positions),
-                include_hold_action=config.include_hold_action,
-            )
-        return LongOnlyActions() if config.is_crypto else StandardActions()  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         venue = self.config.base_url or ("alpaca paper" if self.config.practice else "alpaca live")

@@ -9,6 +9,10 @@ A spot account reports no realized PnL per fill. The book keeps the symbol's ave
 Alpaca's position does (``avg_entry_price``): a fill that adds to the position moves the average; a
 fill that reduces it realizes ``size × (price − average)`` (signed by the side held). The book is
 seeded with the position the venue holds when the env starts.
+
+Fees are not in the orders either: a fill's fee is its value times ``fee_rate`` (Alpaca's crypto
+taker rate; stocks pay no commission). A crypto buy's fee is taken in the coin bought, so its
+holding is a little smaller than its ``filled_qty``: the position the venue reports is the truth.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ def _dec(value: Any) -> Decimal:
 class FillBook:
     """The fills of the env's orders in one symbol, and the average cost they realize against."""
 
-    def __init__(self) -> None:
+    def __init__(self, fee_rate: Decimal = Decimal(0)) -> None:
+        self.fee_rate = fee_rate
         self._seen: dict[str, tuple[Decimal, Decimal]] = {}  # order id -> (filled qty, avg price)
         self._fills: list[FillInfo] = []
         self.qty = Decimal(0)  # signed: > 0 long, < 0 short
@@ -70,7 +75,7 @@ class FillBook:
                 side=side,
                 price=float(price),
                 amount=float(delta),
-                fee=0.0,
+                fee=float(delta * price * self.fee_rate),
                 realized_pnl=float(realized),
                 timestamp=_ms(order.filled_at or order.updated_at) or 0,
             )

@@ -118,6 +118,12 @@ MIN_STOCK_NOTIONAL = Decimal("1")
 #: the fill (Alpaca checks buying power at the quote), and crypto pays its fee (up to 0.25 % taker)
 STOCK_BUFFER = 0.002
 CRYPTO_BUFFER = 0.005
+#: Alpaca's crypto taker fee at its first volume tier: a market order pays it on the fill's value
+#: (a buy in the coin bought, a sell in dollars). Orders do not report it; the env's own ledger
+#: counts it at this rate (stocks pay no commission).
+CRYPTO_TAKER_FEE = Decimal("0.0025")
+#: how far a crypto position read may be below what the env's fills say (the fee taken in kind)
+CRYPTO_SIZE_SLACK = 0.01
 
 
 def round_notional(value: float) -> Decimal:
