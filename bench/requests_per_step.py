@@ -6,6 +6,7 @@ Writes bench/results/requests_per_step.md (and .json). The contract: a hold step
 requests (new candles, position, balance) whatever the number of timeframes; a trade step adds only
 the order and the read of its fills. Also reports what construction (market info, account settings,
 first candles) and the clock probe cost, and env steps per second on the emulator's manual clock.
+Venues: Bitget and Binance USD-M futures (ccxt), Alpaca stocks (SPY) and crypto (BTC/USD) (alpaca-py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from typing import Any
 
 from torchtrade.emulator.server import EmulatorServer
 from torchtrade.envs import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
+    AlpacaTorchTradingEnv,
+    AlpacaTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
     BinanceFuturesTorchTradingEnv,
@@ -30,19 +35,40 @@ from torchtrade.envs import (
     EmulatorClock,
 )
 
-# venue -> (standard env, config, SLTP env, config)
-VENUES: dict[str, tuple[Any, Any, Any, Any]] = {
+# venue -> (standard env, config, SLTP env, config, the venue's own config fields, emulator venue)
+FUTURES = {"quantity_per_trade": 0.01}
+VENUES: dict[str, tuple[Any, Any, Any, Any, dict[str, Any], str]] = {
     "bitget": (
         BitgetFuturesTorchTradingEnv,
         BitgetFuturesTradingEnvConfig,
         BitgetFuturesSLTPTorchTradingEnv,
         BitgetFuturesSLTPTradingEnvConfig,
+        FUTURES,
+        "bitget",
     ),
     "binance": (
         BinanceFuturesTorchTradingEnv,
         BinanceFuturesTradingEnvConfig,
         BinanceFuturesSLTPTorchTradingEnv,
         BinanceFuturesSLTPTradingEnvConfig,
+        FUTURES,
+        "binance",
+    ),
+    "alpaca stock": (
+        AlpacaTorchTradingEnv,
+        AlpacaTradingEnvConfig,
+        AlpacaSLTPTorchTradingEnv,
+        AlpacaSLTPTradingEnvConfig,
+        {"symbol": "SPY", "quantity_per_trade": 5},
+        "alpaca",
+    ),
+    "alpaca crypto": (
+        AlpacaTorchTradingEnv,
+        AlpacaTradingEnvConfig,
+        AlpacaSLTPTorchTradingEnv,
+        AlpacaSLTPTradingEnvConfig,
+        {"symbol": "BTC/USD", "max_position_size": 0.1},
+        "alpaca",
     ),
 }
 
@@ -68,16 +94,16 @@ def routes(server: EmulatorServer, since: int) -> list[str]:
 def measure(server: EmulatorServer, venue: str, sltp: bool, setup: dict[str, Any]) -> dict[str, Any]:
     server.emulator.reset()
     since = len(server.emulator.ledger)
-    env_cls, cfg_cls, sltp_env_cls, sltp_cfg_cls = VENUES[venue]
+    env_cls, cfg_cls, sltp_env_cls, sltp_cfg_cls, fields, _ = VENUES[venue]
     if sltp:
         env: Any = sltp_env_cls(
-            sltp_cfg_cls(base_url=server.url, quantity_per_trade=0.01, **setup),
+            sltp_cfg_cls(base_url=server.url, **fields, **setup),
             clock=EmulatorClock(server.emulator),
         )
         open_action, hold_action, close_action = 1, 0, None
     else:
         env = env_cls(
-            cfg_cls(base_url=server.url, quantity_per_trade=0.01, **setup),
+            cfg_cls(base_url=server.url, **fields, **setup),
             clock=EmulatorClock(server.emulator),
         )
         open_action, hold_action, close_action = 2, 1, 0
@@ -116,8 +142,8 @@ def main() -> None:
     rows = []
     out: dict[str, Any] = {}
     firsts: dict[str, dict[str, Any]] = {}
-    for venue in VENUES:
-        with EmulatorServer(venue=venue, clock="manual") as server:
+    for venue, spec in VENUES.items():
+        with EmulatorServer(venue=spec[-1], clock="manual") as server:
             for sltp in (False, True):
                 for name, setup in SETUPS.items():
                     label = f"{venue} {'SLTP' if sltp else 'standard'}, {name}"
@@ -139,7 +165,7 @@ def main() -> None:
             + f". Construction: {first['construction']}."
         )
     lines = [
-        "# Requests per step (Bitget and Binance envs against the emulator)",
+        "# Requests per step (Bitget, Binance and Alpaca envs against the emulator)",
         "",
         f"`python bench/requests_per_step.py` on {platform.machine()}, Python {platform.python_version()}. "
         "Counted from the emulator's request log (control routes not included).",

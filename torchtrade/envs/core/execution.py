@@ -24,8 +24,8 @@ the entry's levels are returned (from its average fill price) and the env enforc
 every bar (see :class:`~torchtrade.envs.core.env.LiveTradingEnv`).
 
 An order the venue holds for the next open (a stock market order sent while the market is closed,
-``outcome.extra["queued"]``) is not a partial fill: it is left working, and the position read after
-the open confirms it.
+``outcome.extra["queued"]``) is not a partial fill: it is left working, nothing is taken as filled,
+and its fills and the position read after the open tell what it bought.
 """
 
 from __future__ import annotations
@@ -227,9 +227,10 @@ def _confirm(
     if outcome.order_id is None:  # found by client id without an id: nothing to match fills with
         return amount, None, 0.0
     if outcome.extra.get("queued"):
-        # The market is closed and the venue holds the order for the next open (stocks): it fills
-        # then, and the position read after the wait confirms it. It is never cancelled as a rest.
-        return amount, None, 0.0
+        # The market is closed and the venue holds the order for the next open (stocks): nothing has
+        # filled yet, and what will (a dollar amount buys what the open price gives) is the fills'
+        # and the position's business after the wait. It is never cancelled as a rest.
+        return 0.0, None, 0.0
     try:
         fills = [f for f in read_fills() if f.order_id == outcome.order_id]
         filled = exact_sum(f.amount for f in fills)

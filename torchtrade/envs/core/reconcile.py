@@ -152,6 +152,10 @@ class Reconciler:
         external = [f for f in new if f.order_id not in probes.ours]
         if external:
             return self._external(before, read, external)
+        if new and fresh is None and self.evidence is None:
+            # No evidence to defend, and fills of our own explain a change (an order the venue held
+            # for the open, a late fill): the venue's read stands, with no re-read.
+            return Settled(read)
         for k in range(self.rereads):
             self.sleep(self.backoff_s * 2**k)
             read = probes.reread()

@@ -15,13 +15,20 @@ import logging
 from typing import Any, ClassVar
 
 from ....secrets import Secret
-from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
+from ...core.clock import EnvClock
 from ...core.config import SLTPConfig
 from ...core.env import LiveTradingEnv
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from ...core.schedule import EveryBar, MarketHours, SessionBars
-from ..shared.construction import actions_for, core_settings, feed_history, retrier_for
+from ..shared.construction import (
+    actions_for,
+    core_settings,
+    default_clock,
+    feed_history,
+    own_config,
+    retrier_for,
+)
 from ..shared.credentials import ApiKeys, resolve
 from ..shared.exchange import is_local
 from ..shared.feed import CandleFeed
@@ -96,11 +103,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
         market_hours: MarketHours | None = None,
         retry_sleep: Any = None,
     ) -> None:
-        config = config or self.config_class()
-        if not isinstance(config, self.config_class):
-            raise TypeError(
-                f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(config).__name__}"
-            )
+        config = own_config(self, config)
         self.config = config
         owner = type(config).__name__
         local = is_local(config.base_url)
@@ -127,11 +130,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
         super().__init__(
             trader=trader,
             feed=feed,
-            clock=clock
-            or VenueClock(
-                trader.fetch_time,
-                exhausted_probe=emulator_exhaustion_probe(config.base_url) if local else None,  # type: ignore[arg-type]
-            ),
+            clock=clock or default_clock(trader.fetch_time, config.base_url, local),
             actions=actions_for(config, shorts=not crypto),
             feature_preprocessing_fn=feature_preprocessing_fn,
             reward_fn=reward_fn,

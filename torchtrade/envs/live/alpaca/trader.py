@@ -28,11 +28,12 @@ What is Alpaca's:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from alpaca.common.enums import Sort
 from alpaca.trading.enums import OrderClass, OrderSide, QueryOrderStatus, TimeInForce
@@ -55,6 +56,7 @@ from ...core.account import (
     PositionState,
     Side,
 )
+from ..shared.base_trader import TraderBase
 from ..shared.placement import DuplicateClientId, place_once, quietly, submit
 from ..shared.retry import Retrier
 from ..shared.venue import TradeMode
@@ -74,13 +76,12 @@ from .venue import (
 )
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: orders listed per fills read (newest first): far more than an env places while a position lives
 FILLS_LOOKBACK = 100
 
 
-class AlpacaTrader:
+class AlpacaTrader(TraderBase):
     """Trades one Alpaca symbol (a stock or a crypto pair) for an env.
 
     Args:
@@ -133,10 +134,6 @@ class AlpacaTrader:
         return self.clients.requests
 
     @property
-    def retries(self) -> int:
-        return self.retrier.retries
-
-    @property
     def crypto(self) -> bool:
         return "/" in self.symbol
 
@@ -156,14 +153,10 @@ class AlpacaTrader:
         """The env enforces SL/TP itself, on every bar (crypto: Alpaca has no crypto brackets)."""
         return self.crypto
 
-    def call(self, op: str, fn: Callable[..., T], *args: Any, order: bool = False) -> T:
-        """One SDK call, translated to torchtrade errors and retried while transient."""
-
-        def attempt() -> T:
-            with translate_errors(op, order=order):
-                return fn(*args)
-
-        return self.retrier.run(attempt)
+    @contextlib.contextmanager
+    def translated(self, op: str, *, order: bool = False) -> Iterator[None]:
+        with translate_errors(op, order=order):
+            yield
 
     def _facts(self) -> AssetFacts:
         if self.asset is None:
@@ -275,16 +268,8 @@ class AlpacaTrader:
             average=float(order.filled_avg_price or 0.0) or None,
         )
 
-    def cancel_order(self, order_id: str) -> bool:
-        """Cancel a working order; False when the venue says there is nothing left to cancel."""
-        try:
-            self.call("cancel_order_by_id", self.trading.cancel_order_by_id, order_id)
-        except VenueError as e:
-            if isinstance(e, TransientVenueError):
-                raise
-            logger.info("cancel_order %s %s: %s (code %s)", self.symbol, order_id, e, e.code)
-            return False
-        return True
+    def _cancel(self, order_id: str) -> None:
+        self.call("cancel_order_by_id", self.trading.cancel_order_by_id, order_id)
 
     def find_order(self, client_oid: str) -> Any | None:
         """The order with this client id, or None if the venue has none (retried while transient)."""
@@ -335,6 +320,9 @@ class AlpacaTrader:
         """
         facts = self._facts()
         notes = notes if notes is not None else {}
+        # What an entry may spend: the free balance, less room for the price moving to the fill
+        # (and crypto's fee).
+        affordable = free_balance * (1 - self._buffer()) if free_balance is not None else None
         value: float | None = None
         qty: float | None = amount
         if qty is None:
@@ -343,17 +331,15 @@ class AlpacaTrader:
             elif self.quantity_per_trade is not None:
                 value = self.quantity_per_trade
             else:
-                value = free_balance if free_balance is not None else 0.0
+                value = affordable if affordable is not None else 0.0  # the env's whole budget
         wanted = value if value is not None else (qty or 0.0) * price
         limit = None
         if max_value is not None and wanted > max_value:
             notes["capped"] = {"by": "max_position_size", "wanted": wanted, "max_value": max_value}
             limit = max_value
-        if free_balance is not None and wanted > free_balance * (1 - self._buffer()):
-            affordable = free_balance * (1 - self._buffer())
-            if limit is None or affordable < limit:
-                notes["capped"] = {"by": "free_balance", "wanted": wanted, "free_balance": free_balance}
-                limit = affordable
+        if affordable is not None and wanted > affordable and (limit is None or affordable < limit):
+            notes["capped"] = {"by": "free_balance", "wanted": wanted, "free_balance": free_balance}
+            limit = affordable
         if limit is not None:
             logger.info("entry of %s cut to a value of %.2f (%s)", self.symbol, limit, notes["capped"]["by"])
             value, qty = (limit, None) if value is not None else (None, limit / price)
@@ -472,16 +458,6 @@ class AlpacaTrader:
         for order in orders:
             self.cancel_order(str(order.id))
         return bool(orders)
-
-    def close_position(self, client_oid: str | None = None) -> OrderOutcome:
-        """Close whatever position the venue holds in the symbol; "No position to close" when flat."""
-        import secrets
-
-        oid = client_oid or f"ttclose{secrets.token_hex(6)}"
-        outcome = self.close(self.position(), client_oid=oid)
-        if outcome.status == "skipped":
-            logger.info("close_position %s: %s", self.symbol, outcome.reason)
-        return outcome
 
     def place_bracket(self, kind: str, side: Side, trigger_price: float, *, client_oid: str) -> OrderOutcome:
         raise NotImplementedError("Alpaca brackets go with the entry (stocks) or are the env's (crypto)")

@@ -12,9 +12,26 @@ from typing import Any
 
 from ....timeframes import TimeFrame
 from ...core.actions import LongOnlyActions, SLTPActions, StandardActions
+from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
 from ...core.config import LiveEnvConfig, SLTPConfig
 from .ids import ClientOrderIds
 from .retry import Retrier, RetryPolicy
+
+
+def own_config(env: Any, config: LiveEnvConfig | None) -> Any:
+    """``config``, or the env's default config when None; of the env's ``config_class`` or a TypeError."""
+    config = config or env.config_class()
+    if not isinstance(config, env.config_class):
+        raise TypeError(
+            f"{type(env).__name__} needs a {env.config_class.__name__}, got {type(config).__name__}"
+        )
+    return config
+
+
+def default_clock(fetch_time: Callable[[], int], base_url: str | None, local: bool) -> EnvClock:
+    """The venue's clock at its own pace. Against a local emulator it can also tell when the replay has
+    run out (a real venue never does); that costs a control request only after a step without a bar."""
+    return VenueClock(fetch_time, exhausted_probe=emulator_exhaustion_probe(base_url) if local else None)  # type: ignore[arg-type]
 
 
 def retrier_for(config: LiveEnvConfig, sleep: Callable[[float], None] | None = None) -> Retrier:

@@ -15,12 +15,12 @@ import ccxt
 
 from ....ccxt_util import guard_secrets
 from ....secrets import Secret
-from ...core.clock import EnvClock, VenueClock, emulator_exhaustion_probe
+from ...core.clock import EnvClock
 from ...core.env import LiveTradingEnv
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from .config import FuturesEnvConfig
-from .construction import actions_for, core_settings, feed_history, retrier_for
+from .construction import actions_for, core_settings, default_clock, feed_history, own_config, retrier_for
 from .credentials import ApiKeys, resolve
 from .exchange import build_exchange, is_local
 from .feed import CandleFeed
@@ -76,11 +76,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
         exchange: ccxt.Exchange | None = None,
         retry_sleep: Any = None,
     ) -> None:
-        config = config or self.config_class()
-        if not isinstance(config, self.config_class):
-            raise TypeError(
-                f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(config).__name__}"
-            )
+        config = own_config(self, config)
         self.config = config
         profile = self.profile
         owner = type(config).__name__
@@ -107,13 +103,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
         super().__init__(
             trader=trader,
             feed=feed,
-            # Against a local emulator the clock can also tell when the replay has run out (a real
-            # venue never does); that costs a control request only after a step without a new bar.
-            clock=clock
-            or VenueClock(
-                trader.fetch_time,
-                exhausted_probe=emulator_exhaustion_probe(config.base_url) if local else None,  # type: ignore[arg-type]
-            ),
+            clock=clock or default_clock(trader.fetch_time, config.base_url, local),
             actions=actions_for(config),
             feature_preprocessing_fn=feature_preprocessing_fn,
             reward_fn=reward_fn,

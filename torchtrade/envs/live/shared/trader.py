@@ -16,8 +16,9 @@ Reliability is part of every call, not an add-on:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from ...core.account import (
     Side,
     exact_sum,
 )
+from .base_trader import TraderBase
 from .errors import translate_errors, venue_code
 from .placement import DuplicateClientId, place_once, quietly, submit
 from .retry import Retrier
@@ -47,7 +49,7 @@ T = TypeVar("T")
 FEE_BUFFER = 0.002
 
 
-class FuturesTrader:
+class FuturesTrader(TraderBase):
     """Trades one linear perpetual on a ccxt venue.
 
     Args:
@@ -87,21 +89,15 @@ class FuturesTrader:
 
     # ------------------------------------------------------------------ plumbing
 
-    def call(self, op: str, fn: Callable[..., T], *args: Any, order: bool = False, **kwargs: Any) -> T:
-        """One venue call, translated to torchtrade errors and retried while transient."""
+    @contextlib.contextmanager
+    def translated(self, op: str, *, order: bool = False) -> Iterator[None]:
+        with translate_errors(
+            self.exchange, self.profile.name, op, order=order, codes=self.profile.error_codes
+        ):
+            yield
 
-        def attempt() -> T:
-            self.calls += 1
-            with translate_errors(
-                self.exchange, self.profile.name, op, order=order, codes=self.profile.error_codes
-            ):
-                return fn(*args, **kwargs)
-
-        return self.retrier.run(attempt)
-
-    @property
-    def retries(self) -> int:
-        return self.retrier.retries
+    def _attempt(self) -> None:
+        self.calls += 1
 
     @property
     def attached_brackets(self) -> bool:
@@ -252,16 +248,8 @@ class FuturesTrader:
             average=float(order.get("average") or 0.0) or None,
         )
 
-    def cancel_order(self, order_id: str) -> bool:
-        """Cancel a working order; False when the venue says there is nothing left to cancel."""
-        try:
-            self.call("cancel_order", self.exchange.cancel_order, order_id, self.symbol)
-        except VenueError as e:
-            if isinstance(e, TransientVenueError):
-                raise
-            logger.info("cancel_order %s %s: %s (code %s)", self.symbol, order_id, e, e.code)
-            return False
-        return True
+    def _cancel(self, order_id: str) -> None:
+        self.call("cancel_order", self.exchange.cancel_order, order_id, self.symbol)
 
     # ------------------------------------------------------------------ orders
 
@@ -481,16 +469,6 @@ class FuturesTrader:
             order_id=str(order.get("id") or "") or None,
             extra={"via": "close_position"},
         )
-
-    def close_position(self, client_oid: str | None = None) -> OrderOutcome:
-        """Close whatever position the venue holds in the symbol; "No position to close" when flat."""
-        import secrets
-
-        oid = client_oid or f"ttclose{secrets.token_hex(6)}"
-        outcome = self.close(self.position(), client_oid=oid)
-        if outcome.status == "skipped":
-            logger.info("close_position %s: %s", self.symbol, outcome.reason)
-        return outcome
 
     def place_bracket(self, kind: str, side: Side, trigger_price: float, *, client_oid: str) -> OrderOutcome:
         """A separate closing conditional order (venues without attached brackets override this)."""
