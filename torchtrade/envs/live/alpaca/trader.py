@@ -123,7 +123,9 @@ class AlpacaTrader(TraderBase):
         self.asset: AssetFacts | None = None
         self.market: dict[str, Any] = {"id": symbol}
         self.fills = FillBook(fee_rate=CRYPTO_TAKER_FEE if self.crypto else Decimal(0))
-        self._orders_from = datetime.now(UTC)
+        self._orders_from: int | None = (
+            None  # venue ms: orders submitted before the env's start are not its own
+        )
         self._qty_text: dict[float, str] = {}  # the venue's own spelling of the last sizes read
 
     # ------------------------------------------------------------------ plumbing
@@ -234,14 +236,19 @@ class AlpacaTrader(TraderBase):
         return BalanceState(total=float(account.equity or 0.0), free=max(free, 0.0))
 
     def fills_since(self, since_ms: int) -> list[FillInfo]:
-        """Fills of the env's orders in the symbol from ``since_ms`` on (one request)."""
+        """Fills of the env's orders in the symbol from ``since_ms`` on (one request).
+
+        The orders are listed from the earliest ``since_ms`` ever asked for (the env's start, on the
+        venue's clock), newest first: a bracket leg that fills now was submitted with its entry.
+        """
+        self._orders_from = since_ms if self._orders_from is None else min(self._orders_from, since_ms)
         orders = self.call(
             "get_orders",
             self.trading.get_orders,
             GetOrdersRequest(
                 status=QueryOrderStatus.ALL,
                 symbols=[self.symbol],
-                after=self._orders_from,
+                after=datetime.fromtimestamp((self._orders_from - 1000) / 1000, UTC),
                 limit=FILLS_LOOKBACK,
                 direction=Sort.DESC,
                 nested=True,
