@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from torchtrade.emulator.server import EmulatorServer
+from torchtrade.emulator.venues.alpaca import defaults as alpaca_defaults
 from torchtrade.envs import (
     AlpacaSLTPTorchTradingEnv,
     AlpacaSLTPTradingEnvConfig,
@@ -37,6 +38,8 @@ from torchtrade.envs import (
 
 # venue -> (standard env, config, SLTP env, config, the venue's own config fields, emulator venue)
 FUTURES = {"quantity_per_trade": 0.01}
+# Alpaca meters 200 requests per wall-clock minute; the bench steps hundreds of bars a second.
+SERVER_FIELDS = {"alpaca": {**alpaca_defaults.config_overrides(), "weight_limit": 10**9}}
 VENUES: dict[str, tuple[Any, Any, Any, Any, dict[str, Any], str]] = {
     "bitget": (
         BitgetFuturesTorchTradingEnv,
@@ -143,7 +146,7 @@ def main() -> None:
     out: dict[str, Any] = {}
     firsts: dict[str, dict[str, Any]] = {}
     for venue, spec in VENUES.items():
-        with EmulatorServer(venue=spec[-1], clock="manual") as server:
+        with EmulatorServer(venue=spec[-1], clock="manual", **SERVER_FIELDS.get(spec[-1], {})) as server:
             for sltp in (False, True):
                 for name, setup in SETUPS.items():
                     label = f"{venue} {'SLTP' if sltp else 'standard'}, {name}"

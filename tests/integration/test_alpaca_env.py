@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import torch
+from alpaca.trading.client import TradingClient
+from alpaca.trading.requests import MarketOrderRequest
 from torchrl.collectors import Collector
 from torchrl.data import LazyTensorStorage, TensorDictReplayBuffer
 from torchrl.envs.utils import check_env_specs
@@ -47,7 +49,7 @@ def at(t_ms: int) -> str:
 @pytest.fixture
 def alpaca(alpaca_emulator) -> Any:
     """The emulator replaying SPY (also as GME, which it does not lend) and BTC/USD, from Friday
-    2013-10-04 at 08:06Z + ``history_bars`` minutes."""
+    2013-10-04 12:46 ET (400 bars of history: the first ones pre-market), 3 h 14 min before the close."""
     if not SPY_FILE.exists():
         pytest.skip(f"{SPY_FILE.name} is not available (../shared/data)")
     reset(alpaca_emulator)
@@ -55,11 +57,11 @@ def alpaca(alpaca_emulator) -> Any:
 
 
 def reset(emulator: Any, *, history_bars: int = 400, **overrides: Any) -> None:
-    emulator.control.reset(
-        data=[f"SPY={SPY_FILE}", f"GME={SPY_FILE}", f"BTC/USD={BTC_FILE}"],
-        history_bars=history_bars,
-        **overrides,
-    )
+    # Alpaca meters 200 requests per wall-clock minute; a test replays an hour of bars in seconds,
+    # so the budget is lifted (the env under a 429 is tested apart).
+    overrides.setdefault("weight_limit", 10**9)
+    overrides.setdefault("data", [f"SPY={SPY_FILE}", f"GME={SPY_FILE}", f"BTC/USD={BTC_FILE}"])
+    emulator.control.reset(history_bars=history_bars, **overrides)
 
 
 def make(emulator: Any, *, sltp: bool = False, **kw: Any) -> Any:
@@ -82,7 +84,7 @@ def held(emulator: Any, symbol: str = "SPY") -> float:
     """The venue's signed quantity in ``symbol`` (the control API's own view, not the env's)."""
     for p in emulator.control.positions():
         if p["symbol"] in (symbol, symbol.replace("/", "")):
-            qty = float(p["qty"])
+            qty = abs(float(p["qty"]))
             return -qty if p.get("side") == "short" else qty
     return 0.0
 
@@ -253,7 +255,6 @@ def test_a_partial_sell_reduces_the_position(alpaca):
 @pytest.mark.parametrize(("kind", "levels"), [("take_profit", (0.5, 0.0005)), ("stop_loss", (0.0005, 0.5))])
 def test_bracket_legs_fill_on_the_venue_and_the_other_is_cancelled(alpaca, kind, levels):
     sl, tp = levels
-    reset(alpaca, history_bars=120)  # Friday 10:06 ET: a whole session ahead
     env = make(alpaca, sltp=True, sl_percent=sl, tp_percent=tp, include_short_positions=False)
     env.reset()
     _, _, _, info = env.step(1)
@@ -286,9 +287,9 @@ def test_bracket_legs_fill_on_the_venue_and_the_other_is_cancelled(alpaca, kind,
 
 def test_the_env_steps_on_session_bars_only_across_the_weekend(alpaca):
     env = make(alpaca)
-    env.reset()  # Friday 2013-10-04, 14:46 ET (400 minutes after 08:06Z)
+    env.reset()  # Friday 2013-10-04, 12:46 ET
     closes = []
-    for _ in range(80):
+    while not closes or closes[-1] < ms("2013-10-07T14:00"):
         env.step(1)
         closes.append(int(env.feed.last_closed_ms))
     hours = us_equity_hours()
@@ -315,6 +316,48 @@ def test_a_market_order_after_the_close_fills_at_the_next_open(alpaca):
     assert fill["timestamp"] >= ms("2013-10-07T13:30")
     assert held(alpaca) == 3
     assert env.position.size == 3
+
+
+def test_an_early_close_a_holiday_and_a_weekend(alpaca):
+    # SPY's regular-session hours of 2019: Wednesday July 3rd closes at 13:00 ET, the 4th is a
+    # holiday, the 6th and 7th a weekend.
+    hourly = SHARED_DATA / "nyse_spy_1h_1998-2021.csv.gz"
+    frame = data_frame(hourly)
+    reset(alpaca, data=[f"SPY={hourly}"], history_bars=int((frame.index < "2019-07-03T14:00Z").sum()))
+    env = make(alpaca, time_frames=["1h"], window_sizes=[4], quantity_per_trade=2)
+    env.reset()
+    closes, queued, fills = [], None, []
+    while not closes or closes[-1] < ms("2019-07-08T15:00"):
+        action = 2 if closes and closes[-1] == ms("2019-07-03T17:00") else 1
+        _, _, _, info = env.step(action)
+        closes.append(int(env.feed.last_closed_ms))
+        fills += info["fills"]
+        if action == 2:
+            queued = info
+    assert [at(c) for c in closes] == [
+        "2019-07-03 15:00",
+        "2019-07-03 16:00",
+        "2019-07-03 17:00",  # the early close: 13:00 ET
+        "2019-07-05 14:00",  # the 4th is skipped
+        "2019-07-05 15:00",
+        "2019-07-05 16:00",
+        "2019-07-05 17:00",
+        "2019-07-05 18:00",
+        "2019-07-05 19:00",
+        "2019-07-05 20:00",
+        "2019-07-08 14:00",  # the weekend is one jump
+        "2019-07-08 15:00",
+    ]
+    # The order sent at the early close waited for the next session: it filled at the open of the
+    # first bar that starts in it (the 09:00 ET bar starts before the 09:30 open; the emulator's
+    # engine fills a queued order on a bar that starts while the market is open).
+    assert queued is not None
+    assert queued["orders"][0]["extra"]["queued"] is True
+    (fill,) = fills
+    assert fill["price"] == pytest.approx(float(frame.loc["2019-07-05T14:00Z", "open"]), abs=0.02)
+    assert fill["timestamp"] >= ms("2019-07-05T14:00")
+    assert held(alpaca) == 2
+    assert env.position.size == 2
 
 
 def test_the_observation_is_the_data_file_without_look_ahead_across_the_weekend(alpaca):
@@ -345,7 +388,7 @@ def test_extended_hours_trade_pre_market_with_marketable_limits(alpaca):
     _, _, _, info = env.step(2)
     (order,) = info["orders"]
     assert order["status"] == "accepted"
-    assert "queued" not in order["extra"]
+    assert "queued" not in order.get("extra", {})
     assert held(alpaca) == 2
     (venue_order,) = [
         o for o in alpaca.control.orders()["orders"] if o["client_order_id"] == order["client_oid"]
@@ -354,7 +397,7 @@ def test_extended_hours_trade_pre_market_with_marketable_limits(alpaca):
 
 
 def test_pdt_protection_refuses_the_fourth_day_trade_and_the_env_goes_on(alpaca):
-    reset(alpaca, history_bars=120, balances={"USD": 20_000})  # a small margin account
+    reset(alpaca, balances={"USD": 20_000})  # a small margin account
     env = make(alpaca, quantity_per_trade=1)
     env.reset()
     codes = []
@@ -434,12 +477,17 @@ def test_account_state_against_the_ledger(alpaca):
     obs, _, _, _ = env.step(2)
     (pos,) = alpaca.control.positions()
     state = obs["account_state"]
-    assert float(state[1]) == pytest.approx(float(pos["qty"]))
-    assert float(state[3]) == pytest.approx(float(pos["entry_price"]), rel=1e-6)
+    assert float(state[1]) == pytest.approx(float(pos["qty"])) == 5
+    assert float(state[2]) == pytest.approx(float(pos["market_value"]), rel=1e-6)
+    assert float(state[3]) == pytest.approx(float(pos["avg_entry_price"]), rel=1e-6)
+    assert float(state[4]) == pytest.approx(float(env.feed.candles("1min")["close"].iloc[-1]))
     assert float(state[6]) == 1.0  # leverage: a spot position
     assert float(state[8]) == 0.0  # no liquidation price
-    usd = {b["coin"]: b for b in alpaca.control.balances()}["USD"]
-    assert float(state[0]) == pytest.approx(min(float(usd["available"]), env.balance.free), rel=1e-5)
+    (account,) = alpaca.control.balances()
+    assert float(state[0]) == pytest.approx(
+        min(float(account["cash"]), float(account["buying_power"])), rel=1e-6
+    )
+    assert float(state[7]) == pytest.approx(float(pos["market_value"]) / float(account["equity"]), rel=1e-5)
 
 
 @pytest.mark.parametrize("symbol", ["SPY", "BTC/USD"])
@@ -458,8 +506,11 @@ def test_a_hold_step_costs_at_most_three_requests(alpaca, symbol, frames):
 
 
 def test_insufficient_buying_power_is_a_rejection_in_info(alpaca):
-    env = make(alpaca, quantity_per_trade=1_000_000, trade_mode="cash", initial_cash=None)
-    env.reset()
+    env = make(alpaca, symbol="BTC/USD", quantity_per_trade=90_000, trade_mode="cash", initial_cash=None)
+    env.reset()  # reads $100,000 of cash
+    # Someone else spends most of it before the env's next order (crypto is never bought on margin).
+    other = TradingClient("emulator-key", "emulator-secret", paper=True, url_override=alpaca.url)
+    other.submit_order(MarketOrderRequest(symbol="BTC/USD", notional=95_000, side="buy", time_in_force="gtc"))
     _, _, done, info = env.step(2)
     (rejection,) = info["rejections"]
     assert rejection["code"] == "40310000"

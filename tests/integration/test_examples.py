@@ -18,6 +18,14 @@ EXAMPLES = ROOT / "examples"
 
 # script: (extra arguments, lines its output must contain)
 CASES: dict[str, tuple[list[str], list[str]]] = {
+    "alpaca_stocks.py": (
+        ["--steps", "5"],
+        ["AlpacaTorchTradingEnv(symbol='SPY'", "metrics: {", "action_map:", "closed by the venue:"],
+    ),
+    "alpaca_crypto.py": (
+        ["--steps", "3"],
+        ["action_map: {0: 'close', 1: 'hold', 2: 'long'}", "BTC", "fired:", "position after the bracket: 0"],
+    ),
     "binance_futures.py": (
         ["--steps", "5"],
         ["BinanceFuturesTorchTradingEnv(symbol='BTC/USDT:USDT'", "metrics: {", "closed by the venue:"],

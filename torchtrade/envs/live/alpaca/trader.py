@@ -126,7 +126,8 @@ class AlpacaTrader(TraderBase):
         self._orders_from: int | None = (
             None  # venue ms: orders submitted before the env's start are not its own
         )
-        self._qty_text: dict[float, str] = {}  # the venue's own spelling of the last sizes read
+        self._qty_text: dict[float, str] = {}
+        self._seeded = False  # the venue's own spelling of the last sizes read
 
     # ------------------------------------------------------------------ plumbing
 
@@ -168,7 +169,7 @@ class AlpacaTrader(TraderBase):
     # ------------------------------------------------------------------ setup
 
     def connect(self, owner: str) -> AssetFacts:
-        """Check the symbol against the venue's assets (one request) and seed the fill book.
+        """Check the symbol against the venue's assets (one request).
 
         Raises:
             ConfigError: an unknown, inactive or untradable symbol, or one of another asset class.
@@ -188,8 +189,6 @@ class AlpacaTrader(TraderBase):
         if not asset.tradable or status != "active":
             raise ConfigError(f"{owner}.symbol={self.symbol!r}: not tradable on Alpaca (status {status})")
         self.asset = facts
-        position = self.position()
-        self.fills.seed(Decimal(repr(position.signed_size)), Decimal(repr(position.entry_price)))
         return facts
 
     def fetch_time(self) -> int:
@@ -206,9 +205,13 @@ class AlpacaTrader(TraderBase):
         except VenueError as e:
             if isinstance(e, TransientVenueError) or not is_not_found(e):
                 raise
-            return FLAT
-        qty = Decimal(str(p.qty))
-        if qty == 0:
+            p = None
+        qty = Decimal(str(p.qty)) if p is not None else Decimal(0)
+        if not self._seeded:
+            # The first read is what the env starts from: the average cost its own fills move.
+            self.fills.seed(qty, Decimal(str(p.avg_entry_price or 0)) if p is not None else Decimal(0))
+            self._seeded = True
+        if p is None or qty == 0:
             return FLAT
         size = float(abs(qty))
         self._qty_text = {size: str(abs(qty))}
@@ -522,7 +525,12 @@ class AlpacaTrader(TraderBase):
             describe=f"{action} {side.value} {size} {self.symbol}",
             venue=VENUE,
         )
-        if outcome.accepted and placed and self._queued(placed[-1]):
+        order = placed[-1] if placed else None
+        if outcome.accepted and order is not None and ccxt_status(order.status) == "closed":
+            # Filled already (the venue answered the order filled): what it bought is known, so the
+            # fills need not be compared with an estimate (a dollar amount's quantity).
+            outcome.amount = float(order.filled_qty or outcome.amount)
+        if outcome.accepted and order is not None and self._queued(order):
             logger.info("%s %s: the market is closed; the order waits for the next open", action, client_oid)
             outcome.extra["queued"] = True
         return outcome
