@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from torchtrade.emulator.server import EmulatorServer
-from torchtrade.emulator.venues.alpaca import defaults as alpaca_defaults
 from torchtrade.envs import (
     AlpacaSLTPTorchTradingEnv,
     AlpacaSLTPTradingEnvConfig,
@@ -39,7 +38,7 @@ from torchtrade.envs import (
 # venue -> (standard env, config, SLTP env, config, the venue's own config fields, emulator venue)
 FUTURES = {"quantity_per_trade": 0.01}
 # Alpaca meters 200 requests per wall-clock minute; the bench steps hundreds of bars a second.
-SERVER_FIELDS = {"alpaca": {**alpaca_defaults.config_overrides(), "weight_limit": 10**9}}
+SERVER_FIELDS = {"alpaca": {"weight_limit": 10**9}}
 VENUES: dict[str, tuple[Any, Any, Any, Any, dict[str, Any], str]] = {
     "bitget": (
         BitgetFuturesTorchTradingEnv,

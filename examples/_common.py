@@ -73,13 +73,8 @@ def venue(args: argparse.Namespace, exchange: str = "bitget") -> Iterator[Venue]
     """The venue the command line asks for; an embedded emulator (of ``exchange``: ``"bitget"``,
     ``"binance"`` or ``"alpaca"``) lives as long as the ``with``."""
     if args.emulator:
-        fields = {}
-        if exchange == "alpaca":  # its own cash ($100,000), no leverage setting; bundled SPY and BTC/USD
-            from torchtrade.emulator.venues.alpaca import defaults
-
-            fields = defaults.config_overrides()
         # A manual clock: time moves only when the env's EmulatorClock advances it.
-        with EmulatorServer(venue=exchange, clock="manual", **fields) as server:
+        with EmulatorServer(venue=exchange, clock="manual") as server:
             yield Venue(server.url, EmulatorClock(server.emulator))
         return
     url = os.environ.get(EMULATOR_URL_VAR)
