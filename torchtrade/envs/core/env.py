@@ -39,7 +39,7 @@ from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
 from .execution import Entry, PartialFillPolicy, execute_entry
 from .ledger import OwnLedger
-from .metrics import EpisodeMetrics
+from .metrics import EpisodeMetrics, run_periods_per_year
 from .observation import FeatureBuilder, FeatureFn
 from .outage import OutageGuard, OutagePolicy
 from .protocols import Feed, Trader
@@ -721,16 +721,22 @@ class LiveTradingEnv(EnvBase):
         return obs, float(nxt.get("reward").item()), bool(nxt.get("done").item()), dict(self.last_info)
 
     def close_all_positions(self) -> OrderOutcome:
-        """Close every leg of the symbol and cancel its brackets (``close()`` never does this on its own)."""
+        """Close every leg of the symbol and cancel its brackets (``close()`` never does this on its own).
+
+        Its order, fills and the position after it are ``env.last_info`` then, as a step's are (a
+        :class:`~torchtrade.reports.RunRecorder` records them like a step)."""
 
         def flatten() -> OrderOutcome:
+            info = self._new_info()
             self._refresh_account()
             outcome = self._close(leg=f"closeall{self.trader.calls}")
+            info["orders"].append(outcome.as_dict())
             self._track(outcome)
             self.trader.cancel_brackets()
             self._refresh_account()
             if outcome.accepted:
-                self._read_fills({"fills": []})
+                self._read_fills(info)
+            self._finish_info(info)
             return outcome
 
         return self._boundary(flatten)
@@ -747,10 +753,10 @@ class LiveTradingEnv(EnvBase):
         }
 
     def get_metrics(self) -> dict[str, Any]:
-        """Episode summary: portfolio_value, total_return, max_drawdown, realized_pnl, fees, trades,
-        win_rate, num_positions."""
-        summary = self.metrics.summary()
-        summary["portfolio_value"] = self.portfolio_value
+        """Episode summary: portfolio_value (now), total_return and max_drawdown (to it), sharpe, sortino,
+        calmar, realized_pnl, fees, funding, trades, win_rate, num_positions (see
+        :mod:`torchtrade.reports.metrics` for the definitions and the annualisation)."""
+        summary = self.metrics.summary(self.portfolio_value, run_periods_per_year(self))
         summary["num_positions"] = len([leg for leg in self.position.legs if leg.size > 0])
         return summary
 

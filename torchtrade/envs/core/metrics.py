@@ -1,4 +1,4 @@
-"""Episode bookkeeping: equity curve, fees, trades, and the summary the demo prints."""
+"""Episode bookkeeping: equity curve, fees, trades; the summary is :mod:`torchtrade.reports.metrics`'s."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from ...reports.metrics import (
+    US_SESSION_MS,
+    compute_metrics,
+    drawdown_curve,
+    periods_per_year,
+    trade_results,
+)
 from .account import FillInfo
 
 
@@ -38,32 +45,42 @@ class EpisodeMetrics:
             self.fees += f.fee
             self.realized_pnl += f.realized_pnl
             self.fills += 1
-            if f.realized_pnl != 0:
-                self.closed_trades.append(f.realized_pnl - f.fee)
+            self.closed_trades += trade_results([f.realized_pnl], [f.fee])
         return new
 
-    def summary(self) -> dict[str, Any]:
-        equity = np.asarray(self.equity, dtype=float)
-        final = float(equity[-1]) if len(equity) else self.initial_value
-        peak = np.maximum.accumulate(equity) if len(equity) else equity
-        drawdown = (equity / peak - 1.0) if len(equity) else equity
-        wins = [p for p in self.closed_trades if p > 0]
-        return {
-            "initial_value": self.initial_value,
-            "portfolio_value": final,
-            "total_return": final / self.initial_value - 1.0 if self.initial_value else 0.0,
-            "max_drawdown": max(0.0, float(-drawdown.min())) if len(drawdown) else 0.0,
-            "realized_pnl": self.realized_pnl,
-            "fees": self.fees,
-            "funding": self.funding,
-            "fills": self.fills,
-            "trades": len(self.closed_trades),
-            "win_rate": len(wins) / len(self.closed_trades) if self.closed_trades else 0.0,
-            "steps": max(len(equity) - 1, 0),
-        }
+    def summary(self, final_value: float | None = None, periods: float | None = None) -> dict[str, Any]:
+        """The episode's metrics, computed by :func:`torchtrade.reports.metrics.compute_metrics` (the
+        demo's and the reports' numbers are these). ``final_value``: the value now, when it moved since
+        the last step (a close after it): the return and drawdown then end at it. ``periods``: bars
+        per year (default: one-minute bars around the clock)."""
+        equity = list(self.equity)
+        if final_value is not None and (not equity or final_value != equity[-1]):
+            equity.append(final_value)
+        metrics = compute_metrics(
+            equity,
+            periods=periods or periods_per_year(60_000),
+            trades=self.closed_trades,
+            fills=self.fills,
+            fees=self.fees,
+            funding=self.funding,
+            realized_pnl=self.realized_pnl,
+            steps=max(len(self.equity) - 1, 0),
+        )
+        summary = metrics.as_dict()
+        del summary["buy_and_hold_return"], summary["periods_per_year"]
+        if not self.equity:
+            summary["initial_value"] = self.initial_value
+        return summary
 
     def drawdown_curve(self) -> np.ndarray:
-        equity = np.asarray(self.equity, dtype=float)
-        if not len(equity):
-            return equity
-        return equity / np.maximum.accumulate(equity) - 1.0
+        """Drawdown at each step, as a fraction of the peak (<= 0, the way the demo plotted it)."""
+        return -drawdown_curve(self.equity)
+
+
+def run_periods_per_year(env: Any) -> float:
+    """Bars per year of an env's ``execute_on`` bar: around the clock, or in US equity sessions when
+    the env steps on session bars only (:class:`~torchtrade.envs.core.schedule.SessionBars`)."""
+    from .schedule import SessionBars
+
+    session = US_SESSION_MS if isinstance(getattr(env, "schedule", None), SessionBars) else None
+    return periods_per_year(env.execute_on.ms, session)
