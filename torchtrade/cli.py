@@ -4,6 +4,11 @@ torchtrade emulator serve [--venue bitget|binance|alpaca] [--data [SYMBOL=]FILE 
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
                           --passphrase P] [--weight-limit N]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
+torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet]
+torchtrade report FILE [--out DIR]   the PNG and HTML of a saved run file
+torchtrade --version
+
+A bad value is one line on stderr and exit status 2, before anything starts.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 from .emulator.runtime import DataSpec, Emulator, EmulatorConfig, parse_start
 from .emulator.server import PortInUseError
@@ -36,8 +43,6 @@ def _balances(items: Sequence[str]) -> dict[str, Decimal]:
 
 
 def _config(args: argparse.Namespace) -> tuple[EmulatorConfig, Credentials, bool]:
-    if args.venue not in VENUES:
-        raise CliError(f"unknown venue {args.venue!r}; the emulator speaks: {', '.join(VENUES)}")
     venue = load_venue(args.venue)
     if args.passphrase is not None and venue.default_credentials.passphrase is None:
         raise CliError(f"--passphrase: {args.venue} API keys have no passphrase")
@@ -168,29 +173,140 @@ def _tour(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo, summary_lines
 
-    if args.steps < 1:
-        raise CliError(f"--steps {args.steps}: must be >= 1")
+    if not args.no_plot:
+        _check_writable_dir(args.out, "--out")
     print("torchtrade demo: the Bitget SLTP env on an embedded emulator (no keys, no network)")
     result = run_demo(steps=args.steps, out_dir=args.out, plot=not args.no_plot, progress=not args.quiet)
     print("\n".join(summary_lines(result)))
-    if result.plot is not None:
-        print(f"equity and drawdown plot: {result.plot.resolve()}")
+    for label, path in (("run file", result.run_file), ("plot", result.png), ("report", result.html)):
+        if path is not None:
+            print(f"{label + ':':<10}{path.resolve()}")
+    if result.run_file is not None:
+        print(f"(torchtrade report {result.run_file} writes the plot and the report again)")
     return 0
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's default in its help (unless the help says it already), examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        quiet = action.default in (None, False, [], argparse.SUPPRESS) or "default" in text
+        if quiet or action.option_strings == [] or "%(default)" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line on stderr and exit status 2: no usage dump, no traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"torchtrade: error: {message} (see: {self.prog} --help)\n")
+
+
+def _bounded_int(lo: int, hi: int | None = None, what: str = "") -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < lo or (hi is not None and value > hi):
+            span = f"{lo}-{hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: {what or 'it'} must be {span}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed {text} must be a finite number > 0")
+    return value
+
+
+def _venue_name(text: str) -> str:
+    if text not in VENUES:
+        raise argparse.ArgumentTypeError(f"unknown venue {text!r}; the emulator speaks: {', '.join(VENUES)}")
+    return text
+
+
+def _check_writable_dir(path: str | Path, flag: str) -> Path:
+    """Make sure ``path`` is a folder we can write in (created if missing) before any work starts."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".torchtrade-write-check-"):
+            pass
+    except OSError as e:
+        raise CliError(f"{flag} {path}: cannot write there ({e.strerror or e})") from None
+    return folder
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports import RunFileError, load_record, metrics_lines, write_report
+
+    try:
+        record = load_record(args.file)
+    except RunFileError as e:
+        raise CliError(str(e)) from None
+    source = Path(args.file)
+    out = _check_writable_dir(args.out if args.out is not None else source.parent, "--out")
+    png, html = write_report(record, out, stem=source.stem)
+    print("\n".join(metrics_lines(record.metrics(), record.currency)))
+    print(f"{'plot:':<10}{png.resolve()}")
+    print(f"{'report:':<10}{html.resolve()}")
+    return 0
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("torchtrade")
+    except Exception:  # not installed (run from a source tree)
+        return "unknown"
+
+
+SERVE_EXAMPLES = """examples (no keys needed: the emulator prints the ones it accepts):
+  torchtrade emulator serve
+  torchtrade emulator serve --venue binance --clock manual --port 8766
+  torchtrade emulator serve --data BTC/USDT:USDT=candles.csv --start now --speed 60
+  torchtrade emulator serve --venue alpaca --balance USD=25000
+"""
+DEMO_EXAMPLES = """examples:
+  torchtrade demo
+  torchtrade demo --steps 120 --out /tmp/demo --quiet
+"""
+REPORT_EXAMPLES = """examples:
+  torchtrade report torchtrade-demo/run.sqlite
+  torchtrade report run.sqlite --out reports/
+
+A run file is SQLite with the tables run, steps and fills (torchtrade.reports.store documents them):
+the demo writes one, and so does RunRecorder.save() after a run of any env.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="torchtrade", description=__doc__.split("\n")[0])
+    fmt = {"formatter_class": _HelpFormatter}
+    parser = _Parser(prog="torchtrade", description=__doc__.split("\n")[0], **fmt)
+    parser.add_argument("--version", action="version", version=f"torchtrade {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
-    sub = parser.add_subparsers(dest="command", required=True)
-    emu = sub.add_parser("emulator", help="the local venue emulator").add_subparsers(
-        dest="action", required=True
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{emulator,demo,report}")
+    emu = sub.add_parser("emulator", help="the local venue emulator", **fmt).add_subparsers(
+        dest="action", required=True, metavar="{serve,tour}"
     )
 
-    serve = emu.add_parser("serve", help="serve an emulated venue over HTTP")
+    serve = emu.add_parser("serve", help="serve an emulated venue over HTTP", epilog=SERVE_EXAMPLES, **fmt)
     serve.add_argument(
         "--venue",
         default="bitget",
-        help=f"venue to emulate, one per process: {' or '.join(VENUES)} (default bitget)",
+        type=_venue_name,
+        metavar="{" + ",".join(VENUES) + "}",
+        help="venue to emulate, one per process",
     )
     serve.add_argument(
         "--data",
@@ -204,16 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock",
         choices=["realtime", "manual"],
         default="realtime",
-        help="realtime x speed (default), or manual: moved by POST /_emulator/advance",
+        help="realtime x speed, or manual: moved by POST /_emulator/advance",
     )
-    serve.add_argument("--speed", type=float, default=1.0, help="market seconds per wall second (default 1)")
+    serve.add_argument(
+        "--speed", type=_positive_float, default=1.0, help="market seconds per wall second (realtime clock)"
+    )
     serve.add_argument(
         "--start",
         default=None,
         help="the emulator's present: 'now', ISO-8601 or epoch ms (default: the first file's own dates)",
     )
     serve.add_argument(
-        "--history", type=int, default=500, help="bars already closed at the start (default 500)"
+        "--history",
+        type=_bounded_int(0, what="--history"),
+        default=500,
+        help="bars already closed at the start",
     )
     serve.add_argument(
         "--balance",
@@ -224,14 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--weight-limit",
-        type=int,
+        type=_bounded_int(1, what="--weight-limit"),
         default=None,
-        help="request weight per minute for venues that meter it (Binance: 2400 by default; Alpaca: "
-        "200 requests per API); a fast "
-        "replay's client sends far more than a live one",
+        help="request weight per minute for venues that meter it (default: Binance 2400; Alpaca "
+        "200 requests per API); a fast replay's client sends far more than a live one",
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve.add_argument(
+        "--port", type=_bounded_int(1, 65535, "a TCP port"), default=8765, help="TCP port to listen on"
+    )
     serve.add_argument("--api-key", default=None, help="API key the emulator accepts (default emulator-key)")
     serve.add_argument(
         "--api-secret", default=None, help="its secret (default emulator-secret; never printed)"
@@ -239,26 +361,58 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--passphrase", default=None, help="its passphrase (Bitget only; default emulator-passphrase)"
     )
-    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="the server's own log level",
+    )
     serve.set_defaults(func=_serve)
 
-    tour = emu.add_parser("tour", help="a short scripted ccxt session against an embedded emulator")
+    tour = emu.add_parser(
+        "tour",
+        help="a short scripted ccxt session against an embedded emulator",
+        epilog="example:\n  torchtrade emulator tour\n",
+        **fmt,
+    )
     tour.set_defaults(func=_tour)
 
-    demo = sub.add_parser("demo", help="run the Bitget SLTP env on an embedded emulator")
-    demo.add_argument("--steps", type=int, default=400, help="env steps (1-minute bars), default 400")
-    demo.add_argument(
-        "--out", default="torchtrade-demo", help="where the plot goes (default ./torchtrade-demo)"
+    demo = sub.add_parser(
+        "demo", help="run the Bitget SLTP env on an embedded emulator", epilog=DEMO_EXAMPLES, **fmt
     )
-    demo.add_argument("--no-plot", action="store_true", help="skip the equity/drawdown plot")
+    demo.add_argument(
+        "--steps",
+        type=_bounded_int(1, what="--steps"),
+        default=400,
+        help="env steps (1-minute bars; the bundled day has 940 to play)",
+    )
+    demo.add_argument("--out", default="torchtrade-demo", help="folder for run.sqlite, run.png and run.html")
+    demo.add_argument(
+        "--no-plot", "--no-report", action="store_true", help="print the metrics only: no files"
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    report = sub.add_parser(
+        "report",
+        help="write the PNG and HTML report of a saved run file",
+        epilog=REPORT_EXAMPLES,
+        **fmt,
+    )
+    report.add_argument("file", metavar="FILE", help="a run file, e.g. the demo's torchtrade-demo/run.sqlite")
+    report.add_argument(
+        "--out", default=None, help="folder for FILE's name with .png and .html (default: FILE's folder)"
+    )
+    report.set_defaults(func=_report)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version (0) or a bad argument (2, one line already printed)
+        return e.code if isinstance(e.code, int) else 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

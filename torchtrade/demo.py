@@ -3,12 +3,14 @@
 No keys, no network, no files outside the package: the emulator replays the bundled candles on
 127.0.0.1, and the env talks to it through ccxt over HTTP exactly as it would to Bitget demo trading.
 The env's clock jumps the emulator to each next bar, so a few hundred 1-minute steps take seconds.
+A :class:`~torchtrade.reports.RunRecorder` records every step; at the end the demo prints the run's
+metrics and writes the run file, its PNG and its HTML report from that one record.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,15 +22,29 @@ from tqdm import tqdm
 from .emulator.server import EmulatorServer
 from .envs import EmulatorClock
 from .envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig, TradeMode
+from .reports import Metrics, RunRecord, RunRecorder, metrics_lines, save_record, write_report
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    metrics: dict[str, Any]
-    plot: Path | None
+    """What the demo did: ``metrics`` from its run record (what it prints and plots), ``env_metrics``
+    the env's own ``get_metrics()`` (the same numbers), and the files it wrote."""
+
+    metrics: Metrics
+    env_metrics: dict[str, Any]
+    record: RunRecord
     steps: int
+    requested: int
+    data_ran_out: bool
+    run_file: Path | None = None
+    png: Path | None = None
+    html: Path | None = None
+
+    @property
+    def plot(self) -> Path | None:
+        return self.png
 
 
 class MomentumPolicy:
@@ -61,11 +77,15 @@ def run_demo(
     plot: bool = True,
     progress: bool = True,
     initial_cash: float = 10_000.0,
+    history_bars: int = 500,
 ) -> DemoResult:
-    """Run the demo; returns the metrics and where the plot went. ``initial_cash`` (USDT) funds the
-    embedded emulator's account."""
+    """Run the demo; returns its metrics and where its files went (``run.sqlite``, ``run.png``,
+    ``run.html`` in ``out_dir``; none with ``plot=False``). ``initial_cash`` (USDT) funds the embedded
+    emulator's account; ``history_bars`` of the bundled day are history, the rest is played (940 bars
+    by default: more steps than that and the data runs out, which the result says)."""
     out = Path(out_dir)
-    with EmulatorServer(clock="manual", balances={"USDT": Decimal(str(initial_cash))}) as server:
+    balances = {"USDT": Decimal(str(initial_cash))}
+    with EmulatorServer(clock="manual", balances=balances, history_bars=history_bars) as server:
         config = BitgetFuturesSLTPTradingEnvConfig(
             symbol="BTC/USDT:USDT",
             time_frames=["1min", "5min", "15min"],
@@ -84,63 +104,50 @@ def run_demo(
         )
         env = BitgetFuturesSLTPTorchTradingEnv(config, clock=EmulatorClock(server.emulator))
         policy = MomentumPolicy(env, "market_data_15min_8")
+        recorder = RunRecorder()
         obs = env.reset()
-        done = False
+        recorder.record(env)
+        ran_out = False
         with tqdm(total=steps, desc="trading", unit="bar", disable=not progress, mininterval=0.5) as bar:
             for _ in range(steps):
-                obs, _, done, info = env.step(policy(obs))
+                obs, reward, done, info = env.step(policy(obs))
+                recorder.record(env, info, reward=reward)
                 bar.update(1)
                 value, position = info["portfolio_value"], info["position"]
                 bar.set_postfix(value=f"{value:,.2f}", position=f"{position:+g}", refresh=False)
                 if done:
+                    ran_out = bool(info.get("data_exhausted"))
                     break
         done_steps = env.step_count
         env.close_all_positions()
-        metrics = env.get_metrics()
-        plot_path = _plot(env, out) if plot else None
+        recorder.record(env)  # the closing fills and the value after them
+        env_metrics = env.get_metrics()
         env.close()
-    return DemoResult(metrics=metrics, plot=plot_path, steps=done_steps)
-
-
-def _plot(env: BitgetFuturesSLTPTorchTradingEnv, out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    m = env.metrics
-    times = pd.to_datetime(m.timestamps, unit="ms", utc=True)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=[3, 1])
-    ax1.plot(times, m.equity, color="tab:blue")
-    ax1.set_ylabel("portfolio value (USDT)")
-    ax1.set_title(f"torchtrade demo: Bitget SLTP env on the emulator ({env.config.symbol})")
-    ax1.grid(alpha=0.3)
-    ax2.fill_between(times, m.drawdown_curve() * 100, 0, color="tab:red", alpha=0.4)
-    ax2.set_ylabel("drawdown (%)")
-    ax2.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    fig.tight_layout()
+    record = recorder.to_record()
+    result = DemoResult(
+        metrics=record.metrics(),
+        env_metrics=env_metrics,
+        record=record,
+        steps=done_steps,
+        requested=steps,
+        data_ran_out=ran_out,
+    )
+    if not plot:
+        return result
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "equity_drawdown.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    run_file = save_record(record, out / "run.sqlite")
+    png, html = write_report(record, out, stem="run")
+    return replace(result, run_file=run_file, png=png, html=html)
 
 
 def summary_lines(result: DemoResult) -> list[str]:
-    m = result.metrics
-    return [
-        f"steps            {result.steps}",
-        f"start value      {m['initial_value']:,.2f} USDT",
-        f"final value      {m['portfolio_value']:,.2f} USDT",
-        f"return           {m['total_return'] * 100:+.3f} %",
-        f"max drawdown     {m['max_drawdown'] * 100:.3f} %",
-        f"trades (closed)  {m['trades']}   fills {m['fills']}",
-        f"win rate         {m['win_rate'] * 100:.1f} %",
-        f"fees             {m['fees']:,.4f} USDT",
-        f"realized PnL     {m['realized_pnl']:+,.4f} USDT",
-    ]
+    """The demo's printout: the metrics table of its run record (the report shows the same)."""
+    lines = []
+    if result.data_ran_out:
+        lines.append(
+            f"the replayed candles ran out after {result.steps} of the {result.requested} steps asked for"
+        )
+    return lines + metrics_lines(result.metrics, result.record.currency)
 
 
 def seed_everything(seed: int) -> None:
