@@ -8,15 +8,19 @@ import math
 import pandas as pd
 import pytest
 
+from tests.conftest import SHARED_DATA
 from torchtrade.cli import main
+from torchtrade.data import bundled
 from torchtrade.envs import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
     BitgetFuturesSLTPTorchTradingEnv,
     BitgetFuturesSLTPTradingEnvConfig,
     EmulatorClock,
 )
-from torchtrade.reports import RunRecorder, load_record, periods_per_year
+from torchtrade.reports import RunRecorder, load_record, periods_per_year, write_report
 
 ENVS = {
     "bitget": ("emulator", BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
@@ -132,3 +136,74 @@ def test_a_saved_run_is_read_back_and_reported(request, tmp_path, capsys):
     assert final in page
     assert str(png.resolve()) in printed
     assert str(html.resolve()) in printed
+
+
+# ------------------------------------------------------------------ Alpaca: sessions, client-side levels
+
+SPY_FILE = SHARED_DATA / "nyse_spy_1m_2013-10-04_11.csv"
+
+
+@pytest.fixture
+def alpaca(alpaca_emulator):
+    """SPY and BTC/USD from Friday 2013-10-04 12:46 ET (as tests/integration/test_alpaca_env.py has them)."""
+    if not SPY_FILE.exists():
+        pytest.skip(f"{SPY_FILE.name} is not available (../shared/data)")
+    alpaca_emulator.control.reset(
+        history_bars=400,
+        weight_limit=10**9,
+        data=[f"SPY={SPY_FILE}", f"BTC/USD={bundled('binance_btcbusd_1m_2022-12-13.csv')}"],
+    )
+    return alpaca_emulator
+
+
+def alpaca_env(emulator, symbol: str, sl: float, tp: float):
+    config = AlpacaSLTPTradingEnvConfig(
+        base_url=emulator.url,
+        symbol=symbol,
+        time_frames=["1min"],
+        window_sizes=[10],
+        sl_percent=sl,
+        tp_percent=tp,
+        include_short_positions=False,
+    )
+    return AlpacaSLTPTorchTradingEnv(
+        config, clock=EmulatorClock(emulator.control), retry_sleep=lambda s: None
+    )
+
+
+def test_a_stock_run_across_the_close_is_annualised_by_sessions(alpaca, tmp_path):
+    env = alpaca_env(alpaca, "SPY", 0.02, 0.02)  # wide: the bracket stays on over the night
+    rec = RunRecorder()
+    run(env, rec, [1] + [0] * 220)  # Friday's last 194 session bars, then Monday's
+    record = rec.to_record()
+    steps = record.steps
+    assert record.meta["periods_per_year"] == 252 * 390
+    assert record.currency == "USD"
+    held = steps[steps["side"] == "long"]
+    assert len(held) > 200
+    assert held["stop_loss"].notna().all()
+    assert held["take_profit"].notna().all()
+    entry = held["entry_price"].iloc[0]
+    assert held["stop_loss"].iloc[0] == pytest.approx(entry * 0.98, rel=2e-3)
+    gap = steps["time"].diff().max()
+    assert gap > pd.Timedelta(hours=60)  # the weekend is in the record, not bridged by bars
+    png, _ = write_report(record, tmp_path, stem="spy")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    m, env_m = record.metrics(), env.get_metrics()
+    assert m.sharpe == pytest.approx(env_m["sharpe"])
+    assert m.total_return == pytest.approx(env_m["total_return"])
+    env.close()
+
+
+def test_a_client_side_stop_loss_is_an_exit_at_its_level(alpaca):
+    env = alpaca_env(alpaca, "BTC/USD", 0.0005, 0.5)  # the env enforces them itself on crypto
+    rec = RunRecorder()
+    run(env, rec, [1], until_flat=300)
+    assert not env.position.is_open
+    record = rec.to_record()
+    held = record.steps[record.steps["side"] == "long"]
+    assert held["stop_loss"].notna().all()
+    (exit_,) = record.fills[record.fills["kind"] == "exit"].itertuples()
+    assert exit_.action == "stop_loss"
+    assert record.meta["periods_per_year"] == 525_600  # crypto trades around the clock
+    env.close()

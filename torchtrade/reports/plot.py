@@ -1,10 +1,17 @@
 """The report's picture (matplotlib, no display needed): price with entries, exits and bracket levels;
-equity against buy-and-hold; drawdown; dates in UTC; the metrics table beside them."""
+equity against buy-and-hold; drawdown; dates in UTC; the metrics table beside them.
+
+A run that trades around the clock is drawn on a time axis. A run with pauses longer than three bars
+(a stock market's nights and weekends) is drawn bar after bar, as trading charts do: the closed hours
+take no room, a dotted line marks each pause, and the ticks still read the bars' UTC times.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .metrics import Metrics, drawdown_curve, metrics_rows
@@ -12,6 +19,8 @@ from .record import RunRecord
 
 LONG, SHORT, EXIT = "#1a9850", "#d73027", "#222222"
 STOP, TAKE = "#d73027", "#1a9850"
+#: a pause longer than this many bars is a break of the axis
+GAP_BARS = 3
 
 
 def _title(record: RunRecord) -> str:
@@ -20,17 +29,61 @@ def _title(record: RunRecord) -> str:
     return "  ·  ".join(p for p in parts if p)
 
 
+class _Axis:
+    """Where a time goes on the x axis: the time itself, or the position of its bar when the run has
+    pauses (see the module's docstring)."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.times = record.steps["time"].reset_index(drop=True)
+        bar = pd.Timedelta(milliseconds=int(record.meta.get("bar_ms") or 60_000))
+        self.breaks = list(np.flatnonzero(self.times.diff() > GAP_BARS * bar))
+        self.by_bar = bool(self.breaks)
+
+    def steps(self) -> Any:
+        return np.arange(len(self.times)) if self.by_bar else self.times
+
+    def at(self, times: pd.Series) -> Any:
+        """x of events (fills) at ``times``: the bar that saw them (the first closing at or after)."""
+        if not self.by_bar:
+            return times
+        pos = np.searchsorted(self.times.to_numpy(), times.to_numpy(), side="left")
+        return np.minimum(pos, len(self.times) - 1)
+
+    def style(self, axes: list[Any]) -> None:
+        import matplotlib.dates as mdates
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        if not self.by_bar:
+            locator = mdates.AutoDateLocator(tz="UTC", minticks=5, maxticks=10)
+            formatter = mdates.ConciseDateFormatter(locator, tz="UTC")
+            for ax in axes:
+                ax.xaxis.set_major_locator(locator)
+                ax.xaxis.set_major_formatter(formatter)
+            return
+        times = self.times
+
+        def label(x: float, _pos: int) -> str:
+            i = round(x)
+            return times.iloc[i].strftime("%m-%d\n%H:%M") if 0 <= i < len(times) else ""
+
+        for ax in axes:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(label))
+            for b in self.breaks:
+                ax.axvline(b - 0.5, color="#888888", lw=0.8, ls=":", zorder=1)
+
+
 def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = None) -> Path:
     """Draw ``record`` to a PNG at ``path``; ``metrics`` default to ``record.metrics()``."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     metrics = metrics or record.metrics()
-    steps, fills = record.steps, record.fills
-    t = steps["time"]
+    steps, fills = record.steps.reset_index(drop=True), record.fills
+    axis = _Axis(record)
+    x = axis.steps()
     fig = plt.figure(figsize=(13, 8.2), layout="constrained")
     grid = fig.add_gridspec(3, 2, width_ratios=[4.2, 1], height_ratios=[3, 2, 1.1])
     ax_price = fig.add_subplot(grid[0, 0])
@@ -38,14 +91,11 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
     ax_dd = fig.add_subplot(grid[2, 0], sharex=ax_price)
     ax_table = fig.add_subplot(grid[:, 1])
 
-    # price, bracket levels, fills
-    ax_price.plot(t, steps["price"], color="#4a4a4a", lw=1.0, label="price (bar close)")
-    ax_price.plot(
-        t, steps["take_profit"], color=TAKE, lw=1.0, ls="--", drawstyle="steps-post", label="take-profit"
-    )
-    ax_price.plot(
-        t, steps["stop_loss"], color=STOP, lw=1.0, ls="--", drawstyle="steps-post", label="stop-loss"
-    )
+    # price, bracket levels, fills, positions held
+    ax_price.plot(x, steps["price"], color="#4a4a4a", lw=1.0, label="price (bar close)")
+    level = {"lw": 1.0, "ls": "--", "drawstyle": "steps-post"}
+    ax_price.plot(x, steps["take_profit"], color=TAKE, label="take-profit", **level)
+    ax_price.plot(x, steps["stop_loss"], color=STOP, label="stop-loss", **level)
     entries, exits = fills[fills["kind"] == "entry"], fills[fills["kind"] == "exit"]
     marks = [
         (entries[entries["side"] == "buy"], "^", LONG, "entry long"),
@@ -54,7 +104,7 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
     ]
     for rows, marker, color, label in marks:
         ax_price.scatter(
-            rows["time"],
+            axis.at(rows["time"]),
             rows["price"],
             marker=marker,
             s=55,
@@ -64,47 +114,32 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
             linewidth=0.6,
             label=f"{label} ({len(rows)})",
         )
-    _shade_positions(ax_price, steps)
+    _shade_positions(ax_price, steps, x)
     ax_price.set_ylabel(f"price ({record.currency})")
     ax_price.set_title(_title(record), loc="left", fontsize=12, fontweight="bold")
-    from matplotlib.patches import Patch
-
-    # the legend names only what the picture shows
-    handles, labels = ax_price.get_legend_handles_labels()
-    shown = [h for h, label in zip(handles, labels, strict=True) if _drawn(h, label, steps)]
-    sides = set(steps["side"].dropna())
-    held = [
-        Patch(color=c, alpha=0.15, label=f"{side} held")
-        for c, side in ((LONG, "long"), (SHORT, "short"))
-        if side in sides
-    ]
-    ax_price.legend(handles=[*shown, *held], loc="upper left", fontsize=8, ncols=4, framealpha=0.85)
+    _legend(ax_price, steps)
 
     # equity against buy-and-hold
-    ax_eq.plot(t, steps["portfolio_value"], color="#2166ac", lw=1.4, label="portfolio value")
-    ax_eq.plot(t, record.buy_and_hold(), color="#999999", lw=1.0, ls="-", label="buy and hold (1x, no fees)")
+    ax_eq.plot(x, steps["portfolio_value"], color="#2166ac", lw=1.4, label="portfolio value")
+    ax_eq.plot(x, record.buy_and_hold(), color="#999999", lw=1.0, label="buy and hold (1x, no fees)")
     ax_eq.axhline(metrics.initial_value, color="#bbbbbb", lw=0.8, ls=":")
     ax_eq.set_ylabel(f"value ({record.currency})")
     ax_eq.legend(loc="upper left", fontsize=8, ncols=2, framealpha=0.85)
 
     # drawdown
     dd = drawdown_curve(steps["portfolio_value"]) * -100
-    ax_dd.fill_between(t, dd, 0, color="#d73027", alpha=0.35, lw=0)
-    ax_dd.plot(t, dd, color="#d73027", lw=0.8)
+    ax_dd.fill_between(x, dd, 0, color="#d73027", alpha=0.35, lw=0)
+    ax_dd.plot(x, dd, color="#d73027", lw=0.8)
     ax_dd.set_ylabel("drawdown (%)")
-    ax_dd.set_xlabel("time (UTC)")
+    ax_dd.set_xlabel("time (UTC)" if not axis.by_bar else "bar close (UTC; closed hours left out)")
 
-    locator = mdates.AutoDateLocator(tz="UTC", minticks=5, maxticks=10)
-    formatter = mdates.ConciseDateFormatter(locator, tz="UTC")
+    axis.style([ax_price, ax_eq, ax_dd])
     for ax in (ax_price, ax_eq, ax_dd):
         ax.grid(alpha=0.25)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(formatter)
         ax.margins(x=0.01)
     for ax in (ax_price, ax_eq):
         ax.tick_params(labelbottom=False)
-    ax_eq.ticklabel_format(axis="y", useOffset=False, style="plain")
-    ax_price.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
 
     _table(ax_table, record, metrics)
     path = Path(path)
@@ -113,33 +148,48 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
     return path
 
 
-def _drawn(handle: object, label: str, steps: pd.DataFrame) -> bool:
+def _legend(ax: Any, steps: pd.DataFrame) -> None:
+    """The price panel's legend, naming only what the picture shows."""
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    shown = [h for h, label in zip(handles, labels, strict=True) if _drawn(label, steps)]
+    sides = set(steps["side"].dropna())
+    held = [
+        Patch(color=c, alpha=0.15, label=f"{side} held")
+        for c, side in ((LONG, "long"), (SHORT, "short"))
+        if side in sides
+    ]
+    ax.legend(handles=[*shown, *held], loc="upper left", fontsize=8, ncols=4, framealpha=0.85)
+
+
+def _drawn(label: str, steps: pd.DataFrame) -> bool:
     if label.endswith("(0)"):
         return False
     column = {"take-profit": "take_profit", "stop-loss": "stop_loss"}.get(label)
     return column is None or bool(steps[column].notna().any())
 
 
-def _shade_positions(ax: object, steps: pd.DataFrame) -> None:
+def _shade_positions(ax: Any, steps: pd.DataFrame, x: Any) -> None:
     """A light band behind the price while a position is held: green long, red short."""
     side = steps["side"].fillna("")
     segment = (side != side.shift()).cumsum()
-    times = steps["time"]
+    xs = pd.Series(list(x))
     for _, rows in steps.groupby(segment):
         held = rows["side"].iloc[0]
         if held not in ("long", "short"):
             continue
         end = rows.index[-1] + 1
-        stop = times.iloc[end] if end < len(times) else times.iloc[-1]
+        stop = xs.iloc[end] if end < len(xs) else xs.iloc[-1]
         color = LONG if held == "long" else SHORT
-        ax.axvspan(rows["time"].iloc[0], stop, color=color, alpha=0.07, lw=0)  # type: ignore[attr-defined]
+        ax.axvspan(xs.iloc[rows.index[0]], stop, color=color, alpha=0.07, lw=0)
 
 
-def _table(ax: object, record: RunRecord, metrics: Metrics) -> None:
+def _table(ax: Any, record: RunRecord, metrics: Metrics) -> None:
     start, end = record.steps["time"].iloc[0], record.steps["time"].iloc[-1]
     rows = [("from", _utc(start)), ("to", _utc(end)), *metrics_rows(metrics, record.currency)]
-    ax.axis("off")  # type: ignore[attr-defined]
-    table = ax.table(  # type: ignore[attr-defined]
+    ax.axis("off")
+    table = ax.table(
         cellText=[[label, text] for label, text in rows],
         colLabels=["metric", "value"],
         loc="upper center",

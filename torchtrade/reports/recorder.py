@@ -15,8 +15,9 @@ With TorchRL's ``td = env.step(td)``, call ``rec.record(env, reward=td["next", "
 without ``info``, the recorder reads ``env.last_info`` (what the last step, reset or
 ``close_all_positions`` saw). It reads only what the env already holds: no request to the venue.
 
-Bracket levels come from the env's orders: the stop-loss and take-profit sent with an entry (Bitget),
-or the separate closing orders placed after it (Binance); they are dropped when the position is flat.
+Bracket levels come from the env's orders: the stop-loss and take-profit sent with an entry (Bitget,
+Alpaca stocks), or the separate closing orders placed after it (Binance), or the levels the env
+enforces itself (``env.client_levels``: Alpaca crypto); they are dropped when the position is flat.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def env_meta(env: Any) -> dict[str, Any]:
     bar_ms = int(env.execute_on.ms)
     return {
         "symbol": symbol,
-        "venue": str(getattr(profile, "name", "") or type(env.trader).__name__),
+        "venue": str(
+            getattr(profile, "name", "") or type(env.trader).__name__.removesuffix("Trader").lower()
+        ),
         "env": type(env).__name__,
         "execute_on": str(env.execute_on),
         "bar_ms": bar_ms,
@@ -76,17 +79,20 @@ class RunRecorder:
         previous_side = self.steps[-1]["side"] if self.steps else None
         episode, step = int(info.get("episode", env.episode)), int(info.get("step", env.step_count))
         orders = list(info.get("orders", []))
-        self._learn_orders(orders)
+        self._learn_orders(orders, info.get("client_bracket"))
         new_fills = [f for f in info.get("fills", []) if str(f["id"]) not in self._seen_fills]
         for f in new_fills:
             self._seen_fills.add(str(f["id"]))
             self.fills.append(self._fill_row(f, episode, step, previous_side))
         funding = [p for p in info.get("funding", []) if str(p["id"]) not in self._seen_funding]
         self._seen_funding.update(str(p["id"]) for p in funding)
-        if info.get("legs"):
-            self._update_levels(orders)
-        else:
+        client = getattr(env, "client_levels", None)
+        if not info.get("legs"):
             self._levels = (None, None)
+        elif client is not None:
+            self._levels = client
+        else:
+            self._update_levels(orders)
         stop, take = self._levels
         entry = info.get("entry_price")
         self.steps.append(
@@ -111,13 +117,18 @@ class RunRecorder:
             }
         )
 
-    def _learn_orders(self, orders: list[Mapping[str, Any]]) -> None:
+    def _learn_orders(
+        self, orders: list[Mapping[str, Any]], client_bracket: Mapping[str, Any] | None
+    ) -> None:
         for o in orders:
+            action = str(o["action"])
+            if client_bracket and action == "close" and o.get("status") == "accepted":
+                action = str(client_bracket["kind"])  # the env closed at its own stop-loss or take-profit
             legs = o.get("extra", {}).get("legs") or [o]
             for leg in legs:
                 for oid in str(leg.get("order_id") or "").split(","):
                     if oid:
-                        self._orders[oid] = (str(o["action"]), str(o.get("client_oid", "")))
+                        self._orders[oid] = (action, str(o.get("client_oid", "")))
 
     def _update_levels(self, orders: list[Mapping[str, Any]]) -> None:
         stop, take = self._levels

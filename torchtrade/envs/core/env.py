@@ -262,6 +262,12 @@ class LiveTradingEnv(EnvBase):
         return TensorDict(obs, batch_size=self.batch_size)
 
     @property
+    def client_levels(self) -> tuple[float | None, float | None] | None:
+        """(stop-loss, take-profit) prices the env enforces itself for its open position (client-side
+        brackets, see the class docstring); None when it enforces none."""
+        return self._client_levels
+
+    @property
     def portfolio_value(self) -> float:
         """The account's equity, or with ``initial_cash`` the env's own budget plus its own results."""
         if self.initial_cash is None:
