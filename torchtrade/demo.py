@@ -145,7 +145,8 @@ def summary_lines(result: DemoResult) -> list[str]:
     lines = []
     if result.data_ran_out:
         lines.append(
-            f"the replayed candles ran out after {result.steps} of the {result.requested} steps asked for"
+            f"the replayed candles ran out: step {result.steps} found no new bar, so the demo stopped "
+            f"there ({result.requested} steps asked for)"
         )
     return lines + metrics_lines(result.metrics, result.record.currency)
 

@@ -79,7 +79,10 @@ def test_the_demo_says_when_its_data_ran_out():
     assert result.data_ran_out
     assert result.steps < 60
     first = summary_lines(result)[0]
-    assert first == f"the replayed candles ran out after {result.steps} of the 60 steps asked for"
+    assert first == (
+        f"the replayed candles ran out: step {result.steps} found no new bar, so the demo stopped there "
+        "(60 steps asked for)"
+    )
     assert result.metrics.portfolio_value == pytest.approx(result.env_metrics["portfolio_value"])
     assert result.metrics.total_return == pytest.approx(result.env_metrics["total_return"])
     assert (result.run_file, result.png, result.html) == (None, None, None)

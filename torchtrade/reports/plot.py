@@ -116,7 +116,7 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
         )
     _shade_positions(ax_price, steps, x)
     ax_price.set_ylabel(f"price ({record.currency})")
-    ax_price.set_title(_title(record), loc="left", fontsize=12, fontweight="bold")
+    fig.suptitle(_title(record), x=0.01, ha="left", fontsize=12, fontweight="bold")
     _legend(ax_price, steps)
 
     # equity against buy-and-hold
@@ -124,7 +124,7 @@ def plot_record(record: RunRecord, path: str | Path, metrics: Metrics | None = N
     ax_eq.plot(x, record.buy_and_hold(), color="#999999", lw=1.0, label="buy and hold (1x, no fees)")
     ax_eq.axhline(metrics.initial_value, color="#bbbbbb", lw=0.8, ls=":")
     ax_eq.set_ylabel(f"value ({record.currency})")
-    ax_eq.legend(loc="upper left", fontsize=8, ncols=2, framealpha=0.85)
+    ax_eq.legend(loc="best", fontsize=8, ncols=2, framealpha=0.85)
 
     # drawdown
     dd = drawdown_curve(steps["portfolio_value"]) * -100
@@ -160,7 +160,19 @@ def _legend(ax: Any, steps: pd.DataFrame) -> None:
         for c, side in ((LONG, "long"), (SHORT, "short"))
         if side in sides
     ]
-    ax.legend(handles=[*shown, *held], loc="upper left", fontsize=8, ncols=4, framealpha=0.85)
+    # above the panel, in one row: never over the price
+    handles = [*shown, *held]
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        fontsize=8,
+        ncols=len(handles),
+        frameon=False,
+        handletextpad=0.4,
+        columnspacing=1.2,
+        borderaxespad=0.2,
+    )
 
 
 def _drawn(label: str, steps: pd.DataFrame) -> bool:
