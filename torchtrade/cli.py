@@ -271,6 +271,14 @@ def _version() -> str:
         return "unknown"
 
 
+TOP_EXAMPLES = """examples (no keys, no network):
+  torchtrade demo                       the Bitget SLTP env on an embedded emulator, with a report
+  torchtrade report torchtrade-demo/run.sqlite
+  torchtrade emulator serve --venue binance
+  torchtrade emulator tour
+
+Every command has its own --help.
+"""
 SERVE_EXAMPLES = """examples (no keys needed: the emulator prints the ones it accepts):
   torchtrade emulator serve
   torchtrade emulator serve --venue binance --clock manual --port 8766
@@ -292,7 +300,12 @@ the demo writes one, and so does RunRecorder.save() after a run of any env.
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = {"formatter_class": _HelpFormatter}
-    parser = _Parser(prog="torchtrade", description=__doc__.split("\n")[0], **fmt)
+    parser = _Parser(
+        prog="torchtrade",
+        description="torchtrade: TorchRL envs that trade real accounts, and a local venue emulator.",
+        epilog=TOP_EXAMPLES,
+        **fmt,
+    )
     parser.add_argument("--version", action="version", version=f"torchtrade {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{emulator,demo,report}")
