@@ -1,7 +1,7 @@
 """Every example runs, as a user runs it: ``python examples/<name>.py --emulator --steps N``.
 
-The scripts start together (most of each run is importing torch and torchrl) and each test checks
-one script's exit code and a few lines of its output.
+The scripts run a few at a time (most of each run is importing torch and torchrl) and each test
+checks one script's exit code and a few lines of its output.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,37 +77,50 @@ def test_every_example_is_covered():
     assert scripts == set(CASES)
 
 
+#: Scripts running at once: most of a run is importing torch and torchrl, CPU-bound; more than the
+#: machine's cores only makes each slower (and a loaded machine then hits the timeout).
+PARALLEL = max(2, os.cpu_count() or 2)
+#: Seconds one script may take from its own start (a run takes ~10 s on an idle 2-core machine).
+TIMEOUT_S = 240
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
-    """Run every example at once; ``{script: (exit code, stdout, stderr)}``."""
+    """Run every example, ``PARALLEL`` at a time; ``{script: (exit code, stdout, stderr)}``."""
     out_dir = tmp_path_factory.mktemp("examples")
     env = {k: v for k, v in os.environ.items() if k != "TORCHTRADE_EMULATOR_URL"}
-    running = {}
-    for script, (args, _) in CASES.items():
-        # Files, not pipes: a script blocked on a full pipe would never finish.
-        stdout = open(out_dir / f"{script}.out", "w+")  # noqa: SIM115 - closed below
-        stderr = open(out_dir / f"{script}.err", "w+")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, str(EXAMPLES / script), "--emulator", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-            text=True,
-        )
-        running[script] = (proc, stdout, stderr)
-    results = {}
-    for script, (proc, stdout, stderr) in running.items():
-        try:
-            code = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
-        for f in (stdout, stderr):
-            f.seek(0)
-        results[script] = (code, stdout.read(), stderr.read())
-        stdout.close()
-        stderr.close()
+    queue = list(CASES.items())
+    running: dict[str, tuple[subprocess.Popen, Any, Any, float]] = {}
+    results: dict[str, tuple[int, str, str]] = {}
+    while queue or running:
+        while queue and len(running) < PARALLEL:
+            script, (args, _) = queue.pop(0)
+            # Files, not pipes: a script blocked on a full pipe would never finish.
+            stdout = open(out_dir / f"{script}.out", "w+")  # noqa: SIM115 - closed below
+            stderr = open(out_dir / f"{script}.err", "w+")  # noqa: SIM115
+            proc = subprocess.Popen(
+                [sys.executable, str(EXAMPLES / script), "--emulator", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=stdout,
+                stderr=stderr,
+                text=True,
+            )
+            running[script] = (proc, stdout, stderr, time.monotonic())
+        for script, (proc, stdout, stderr, started) in list(running.items()):
+            code = proc.poll()
+            if code is None and time.monotonic() - started > TIMEOUT_S:
+                proc.kill()
+                code = proc.wait()
+            if code is None:
+                continue
+            for f in (stdout, stderr):
+                f.seek(0)
+            results[script] = (code, stdout.read(), stderr.read())
+            stdout.close()
+            stderr.close()
+            del running[script]
+        time.sleep(0.05)  # polling child processes, not waiting on the code under test
     return results
 
 
