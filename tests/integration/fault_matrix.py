@@ -101,6 +101,7 @@ class VenueSpec:
         leverage_per_side: leverage is set per hold side in hedge + isolated mode (Bitget).
         no_change_codes: codes of a settings call that changes nothing (ignored when provisioning).
         reset_fields: fields of every ``control.reset`` of a run (see :data:`BINANCE`).
+        market_id: the traded market's id in the control routes' positions, orders and ledger.
     """
 
     name: str
@@ -119,6 +120,7 @@ class VenueSpec:
     leverage_per_side: bool = False
     no_change_codes: tuple[str, ...] = ()
     reset_fields: dict[str, Any] = field(default_factory=dict)
+    market_id: str = MARKET_ID
 
 
 BITGET = VenueSpec(
@@ -350,10 +352,13 @@ def _legs_of_env(position: Any) -> tuple[tuple[str, Decimal], ...]:
     return tuple(sorted((str(s), Decimal(repr(float(z)))) for s, z in pairs if z and float(z) > 0))
 
 
-def _legs_of_venue(rows: list[dict[str, Any]]) -> tuple[tuple[str, Decimal], ...]:
+def _legs_of_venue(rows: list[dict[str, Any]], market_id: str = MARKET_ID) -> tuple[tuple[str, Decimal], ...]:
+    """The venue's legs as (side, exact size); a size is unsigned (Alpaca's short quantities are negative)."""
     return tuple(
         sorted(
-            (r["side"], Decimal(r["qty"])) for r in rows if r["symbol"] == MARKET_ID and Decimal(r["qty"]) > 0
+            (r["side"], abs(Decimal(r["qty"])))
+            for r in rows
+            if r["symbol"] == market_id and Decimal(r["qty"]) != 0
         )
     )
 
@@ -533,7 +538,7 @@ class SoakRun:
 
     def _ours(self, event: dict[str, Any]) -> bool:
         """A ledger event of an order our client placed (see the module docstring)."""
-        if event.get("symbol") != MARKET_ID:
+        if event.get("symbol") != self.venue.market_id:
             return False
         if event["kind"] == "order":
             return event["source"] in self.venue.our_sources
@@ -548,12 +553,12 @@ class SoakRun:
         held requests have executed (``settle=False``: none is held; ``triggers=False``: no count)."""
         if settle:
             self.control.settle()
-        legs = _legs_of_venue(self.control.positions())
+        legs = _legs_of_venue(self.control.positions(), self.venue.market_id)
         if not triggers or len(legs) == 2:
             return legs, 0
         held = {side for side, _ in legs}
         return legs, sum(
-            t["status"] == "live" and t["symbol"] == MARKET_ID and _closing_side(t) not in held
+            t["status"] == "live" and t["symbol"] == self.venue.market_id and _closing_side(t) not in held
             for t in self.control.orders()["triggers"]
         )
 
