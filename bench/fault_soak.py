@@ -1,7 +1,7 @@
-"""Fault soak: every futures env config (Bitget, Binance) for >= 1,000 steps while the venue misbehaves
-in every way.
+"""Fault soak: every futures env config (Bitget, Binance), and the Alpaca envs (stock and crypto,
+standard and SLTP), for >= 1,000 steps while the venue misbehaves in every way.
 
-    python bench/fault_soak.py [--steps 1000] [--seed 0] [--venues bitget binance]
+    python bench/fault_soak.py [--steps 1000] [--seed 0] [--venues bitget binance alpaca]
                                [--configs binance/sltp/hedge/crossed ...] [--quick]
 
 Per venue, every config of standard/SLTP × one-way/hedge × isolated/crossed, plus two runs with
@@ -10,11 +10,13 @@ resets (``close_position_on_reset``, 25-step episodes), steps an in-process emul
 three stale position reads after an entry, reads failing past the retry budget right after an order,
 an emulator restart while a position is open, an env restart on the same account. The harness and
 what it counts are in ``tests/integration/fault_matrix.py`` (shared with
-``tests/integration/test_env_fault_matrix.py``).
+``tests/integration/test_env_fault_matrix.py``). ``--venues alpaca`` runs the Alpaca cells of
+``tests/integration/spot_fault_matrix.py`` (the same harness over a spot env, shared with
+``tests/integration/test_alpaca_env_faults.py``) and writes bench/results/fault_soak_alpaca.md.
 
-Writes bench/results/fault_soak.md and prints it. Targets: 1.000 order per decision, 0 duplicate ids,
-0 orphan triggers, 0 exceptions out of ``step``, 0 unexplained mismatches, the final env position
-equal to the venue's (every leg, exact).
+Writes bench/results/fault_soak.md (futures venues) and prints it. Targets: 1.000 order per decision,
+0 duplicate ids, 0 orphan triggers, 0 exceptions out of ``step``, 0 unexplained mismatches, the final
+env position equal to the venue's (every leg, exact).
 """
 
 from __future__ import annotations
@@ -40,9 +42,13 @@ from tests.integration.fault_matrix import (  # noqa: E402
     run_config,
     seeded_faults,
 )
+from tests.integration.spot_fault_matrix import SPECS as SPOT_SPECS  # noqa: E402
+from tests.integration.spot_fault_matrix import SpotConfig, run_spot_config, spot_matrix  # noqa: E402
 from torchtrade.emulator.server import EmulatorServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+SPOT = "alpaca"
+ALL_VENUES = [*VENUES, SPOT]
 SHORT = {
     "rate_limit": "429",
     "server_error": "5xx",
@@ -89,13 +95,79 @@ def _revision() -> str:
 def _rules(venue: str) -> str:
     return "; ".join(
         f"{r['kind']}{'/' + str(r['status']) if 'status' in r else ''} on {r['route']} {r['probability']:.0%}"
-        for r in seeded_faults(VENUES[venue])
+        for r in seeded_faults(SPOT_SPECS["stock"] if venue == SPOT else VENUES[venue])
     )
+
+
+def _spot_preamble(tallies: list[Tally], settings: Settings, wall_s: float, revision: str) -> list[str]:
+    """The head of the Alpaca table: what runs, and what the columns mean on a spot venue."""
+    return [
+        "# Fault soak (Alpaca envs against the emulator: stock and crypto, standard and SLTP)",
+        "",
+        f"`python bench/fault_soak.py --venues alpaca --steps {settings.steps} --seed {settings.seed}` on "
+        f"{revision}, {platform.machine()}, Python {platform.python_version()}: {wall_s:,.0f} s in all. "
+        "Harness: `tests/integration/spot_fault_matrix.py` over `tests/integration/fault_matrix.py` "
+        "(the futures venues' run, faults, scenarios and counting).",
+        "",
+        f"Seeded faults (Alpaca's routes: orders, position reads): {_rules(SPOT)}.",
+        "",
+        "Markets: SPY (stock, shorts allowed, the XNYS calendar: a step is a regular-session minute, "
+        "a close is waited across) replaying 2013-10-04..11 from Friday 12:46 ET: about 2,140 regular "
+        "minutes are left to step, so a stock cell has room for "
+        f"{settings.steps:,} steps (an emulator restart replays from the start again); BTC/USD (crypto, "
+        "long only, around the clock) replaying 4,216 bars from bar 400. One trade: 10 SPY, 0.01 BTC "
+        "(`trade_mode='quantity'`; Alpaca takes its crypto fee in the coin, so a crypto position is "
+        "0.25 % below the trade). SLTP: levels of 3-6 bp; a stock entry is one bracket order whose "
+        "stop-loss and take-profit legs the venue holds; crypto has no brackets, the env closes at "
+        "market itself. Scripted: 3 consecutive stale position reads after an entry; candle or "
+        f"position reads failing {max(t.failure_burst for t in tallies)} times in a row (past the "
+        f"env's whole budget: {settings.retry_attempts} attempts per call, times its outage rounds) "
+        "right after an order; an emulator restart while a position is open; an env restart on the "
+        f"same account while a position is open. Request timeout {settings.request_timeout_ms} ms; "
+        f"retries wait at most {settings.max_sleep_s * 1000:g} ms. Alpaca's 200 requests a minute "
+        "are lifted (the soak replays a bar in milliseconds; the env under a 429 is tested apart).",
+        "",
+        "Bold: a missed target. A decision is one order the env reported sending (accepted, or unknown "
+        "and received by the venue), each with its own client id: an entry (a stock bracket is one), "
+        "a partial fill's resend, a close. Venue orders: the orders our client placed that the venue's "
+        "ledger received (a bracket's legs are the venue's own, neither decisions nor venue orders). "
+        "Duplicates: client ids the venue got twice, or the env reported accepted in two steps. "
+        "Orphans (the trigger column): checks with a bracket leg still live while the venue holds the "
+        "symbol flat, after a step that could see it. Over-exposed: checks with a venue position "
+        "larger than one trade. Unexplained: steps where the env's position (exact) differs from the "
+        "venue's although the step was not flagged (stale / unavailable / reconciling), except a stale "
+        "last read with no evidence against it (counted apart). Final: after faults are cleared and "
+        "one clean hold step.",
+        "",
+    ]
 
 
 def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str, venues: list[str]) -> str:
     rules = [f"{name}: {_rules(name)}." for name in venues]
+    if venues == [SPOT]:
+        head = _spot_preamble(tallies, settings, wall_s, revision)
+    else:
+        head = _futures_preamble(tallies, settings, wall_s, revision, venues, rules)
     lines = [
+        *head,
+        "| config | steps | wall s | decisions | venue orders | orders/decision | duplicate ids "
+        "| orphan triggers | over-exposed | unexplained mismatches | exceptions out of step "
+        "| final env = venue |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    lines += _rows(tallies)
+    return "\n".join(lines) + "\n"
+
+
+def _futures_preamble(
+    tallies: list[Tally],
+    settings: Settings,
+    wall_s: float,
+    revision: str,
+    venues: list[str],
+    rules: list[str],
+) -> list[str]:
+    return [
         "# Fault soak (futures envs against the emulator: " + ", ".join(venues) + ")",
         "",
         f"`python bench/fault_soak.py --steps {settings.steps} --seed {settings.seed}` on {revision}, "
@@ -136,11 +208,12 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str
         "except a stale last read with no evidence against it (counted apart). Final: after faults are "
         "cleared and one clean hold step.",
         "",
-        "| config | steps | wall s | decisions | venue orders | orders/decision | duplicate ids "
-        "| orphan triggers | over-exposed | unexplained mismatches | exceptions out of step "
-        "| final env = venue |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+
+
+def _rows(tallies: list[Tally]) -> list[str]:
+    """The tables' rows: the targets, then what the decisions were, then the faults fired."""
+    lines: list[str] = []
     for t in tallies:
         final = _ok(t.final_match) + ("" if t.final_match else f" (env {t.final_env}, venue {t.final_venue})")
         exc = f"**{t.exception_count}** ({_counter(t.exceptions)})" if t.exceptions else "0"
@@ -183,21 +256,26 @@ def table(tallies: list[Tally], settings: Settings, wall_s: float, revision: str
     if examples:
         lines += ["", "First examples per config:", ""]
         lines += [f"- {name}: {text}" for name, text in examples]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--venues", nargs="*", choices=list(VENUES), help="default: every venue")
+    parser.add_argument(
+        "--venues", nargs="*", choices=ALL_VENUES, help=f"default: every futures venue; or {SPOT}"
+    )
     parser.add_argument("--configs", nargs="*", help="config names (see --list), default: all")
     parser.add_argument("--quick", action="store_true", help="150 steps per config")
     parser.add_argument("--list", action="store_true", help="print the config names and exit")
-    parser.add_argument("--out", type=Path, default=RESULTS / "fault_soak.md")
+    parser.add_argument("--out", type=Path, help="default: bench/results/fault_soak[_alpaca].md")
     args = parser.parse_args(argv)
     venues = args.venues or list(VENUES)
-    configs = matrix(tuple(venues))
+    if SPOT in venues and len(venues) > 1:
+        parser.error(f"--venues {SPOT} runs alone (its table is another file)")
+    out = args.out or RESULTS / ("fault_soak_alpaca.md" if venues == [SPOT] else "fault_soak.md")
+    configs: list = spot_matrix() if venues == [SPOT] else matrix(tuple(venues))
     if args.list:
         print("\n".join(c.name for c in configs))
         return
@@ -216,7 +294,8 @@ def main(argv: list[str] | None = None) -> None:
     for venue in ran:
         with EmulatorServer(venue=venue, clock="manual") as server:
             for config in (c for c in configs if c.venue == venue):
-                tally = run_config(server, config, settings)
+                run = run_spot_config if isinstance(config, SpotConfig) else run_config
+                tally = run(server, config, settings)
                 tallies.append(tally)
                 missed = tally.missed_targets()
                 print(
@@ -225,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
     text = table(tallies, settings, time.perf_counter() - start, revision, ran)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
     print()
     print(text)
 
