@@ -432,28 +432,35 @@ class SoakRun:
 
     # ------------------------------------------------------------------ setup
 
-    def _env_config(self) -> Any:
-        cfg = self.config
-        cls = self.venue.sltp_config if cfg.sltp else self.venue.config
+    ID_PREFIX = "m"  # of the env ids (then the cell's index, the env instance, the seed)
+
+    def _run_fields(self) -> dict[str, Any]:
+        """The env config fields every venue's run sets alike: retries, resets, ids, brackets."""
+        cfg, seed = self.config, self.settings.seed
         fields: dict[str, Any] = {
             "base_url": self.url,
-            "symbol": SYMBOL,
             "quantity_per_trade": float(self.venue.quantity),
-            "leverage": LEVERAGE,
-            "position_mode": cfg.position_mode,
-            "margin_mode": cfg.margin_mode,
             "close_position_on_reset": cfg.resets,
             "max_steps": EPISODE_STEPS if cfg.resets else None,
             "request_timeout_ms": self.settings.request_timeout_ms,
             "retry_attempts": self.settings.retry_attempts,
             "retry_backoff_s": self.settings.retry_backoff_s,
             "retry_max_backoff_s": self.settings.retry_max_backoff_s,
-            "env_id": f"m{self.index:02d}{self._instance:02d}{self.settings.seed % 100_000:05d}",
+            "env_id": f"{self.ID_PREFIX}{self.index:02d}{self._instance:02d}{seed % 100_000:05d}",
             "seed": self.settings.seed,
         }
         if cfg.sltp:
             # Tight brackets (3-6 bp, a few dollars on the bundled BTC day): they fire within minutes.
             fields.update(stoploss_levels=(-0.0003, -0.0006), takeprofit_levels=(0.0003, 0.0006))
+        return fields
+
+    def _env_config(self) -> Any:
+        cfg = self.config
+        cls = self.venue.sltp_config if cfg.sltp else self.venue.config
+        fields = self._run_fields()
+        fields.update(
+            symbol=SYMBOL, leverage=LEVERAGE, position_mode=cfg.position_mode, margin_mode=cfg.margin_mode
+        )
         if "partial_fill_policy" in {f.name for f in dataclasses.fields(cls)}:
             fields["partial_fill_policy"] = cfg.partial_fill_policy
         return cls(**fields)

@@ -21,13 +21,11 @@ Used by ``tests/integration/test_alpaca_env_faults.py`` (a CI-sized run per cell
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tests.integration.fault_matrix import (
-    EPISODE_STEPS,
     MatrixConfig,
     Settings,
     SoakRun,
@@ -41,7 +39,6 @@ from torchtrade.envs import (
     AlpacaSLTPTradingEnvConfig,
     AlpacaTorchTradingEnv,
     AlpacaTradingEnvConfig,
-    EmulatorClock,
 )
 
 SYMBOLS = {"stock": "SPY", "crypto": "BTC/USD"}
@@ -114,44 +111,16 @@ class SpotRun(SoakRun):
     the venue's own orders."""
 
     config: SpotConfig
+    ID_PREFIX = "s"
 
     def _env_config(self) -> Any:
         cfg = self.config
         cls = self.venue.sltp_config if cfg.sltp else self.venue.config
-        fields: dict[str, Any] = {
-            "base_url": self.url,
-            "symbol": SYMBOLS[cfg.asset],
-            "time_frames": ["1min"],
-            "window_sizes": [10],
-            "trade_mode": "quantity",
-            "quantity_per_trade": float(self.venue.quantity),
-            "close_position_on_reset": cfg.resets,
-            "max_steps": EPISODE_STEPS if cfg.resets else None,
-            "request_timeout_ms": self.settings.request_timeout_ms,
-            "retry_attempts": self.settings.retry_attempts,
-            "retry_backoff_s": self.settings.retry_backoff_s,
-            "retry_max_backoff_s": self.settings.retry_max_backoff_s,
-            "env_id": f"s{self.index:02d}{self._instance:02d}{self.settings.seed % 100_000:05d}",
-            "seed": self.settings.seed,
-        }
-        if cfg.sltp:
-            # Tight brackets (3-6 bp: a few cents on SPY, a few dollars on BTC): they fire within minutes.
-            fields.update(stoploss_levels=(-0.0003, -0.0006), takeprofit_levels=(0.0003, 0.0006))
+        fields = self._run_fields()  # the brackets too: 3-6 bp, a few cents on SPY
+        fields.update(
+            symbol=SYMBOLS[cfg.asset], time_frames=["1min"], window_sizes=[10], trade_mode="quantity"
+        )
         return cls(**fields)
-
-    def _make_env(self) -> Any:
-        cls = self.venue.sltp_env if self.config.sltp else self.venue.env
-        cap = self.settings.max_sleep_s
-        for _ in range(3):
-            try:
-                return cls(
-                    self._env_config(),
-                    clock=EmulatorClock(self._clock_target),
-                    retry_sleep=lambda s: time.sleep(min(s, cap)),
-                )
-            except Exception as e:  # counted: construction under faults may fail; try again
-                self.tally.construction_errors[type(e).__name__] += 1
-        raise RuntimeError(f"{self.config.name}: the env could not be built 3 times in a row")
 
     def _reset_emulator(self, fault_seed: int) -> None:
         self.control.reset(history_bars=HISTORY_BARS, fault_seed=fault_seed, **self.venue.reset_fields)
