@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,6 @@ from torchrl.collectors import Collector
 from torchrl.data import LazyTensorStorage, TensorDictReplayBuffer
 from torchrl.envs.utils import check_env_specs
 
-from tests.conftest import SHARED_DATA
 from torchtrade.data import bundled
 from torchtrade.envs import (
     AlpacaSLTPTorchTradingEnv,
@@ -33,7 +33,9 @@ from torchtrade.envs.utils import TimeFrame, TimeFrameUnit
 from torchtrade.errors import AuthError, ConfigError
 from torchtrade.markets import us_equity_hours
 
-SPY_FILE = SHARED_DATA / "nyse_spy_1m_2013-10-04_11.csv"
+SPY_FILE = bundled("nyse_spy_1m_2013-10-04_11.csv.gz")
+#: SPY hours around 2019-07-04 (an early close, a holiday, weekends): a slice kept with the tests.
+SPY_HOURLY_2019 = Path(__file__).resolve().parents[1] / "data" / "nyse_spy_1h_2019-06-24_07-12.csv"
 BTC_FILE = bundled("binance_btcbusd_1m_2022-12-13.csv")
 MINUTE_MS = 60_000
 
@@ -50,8 +52,6 @@ def at(t_ms: int) -> str:
 def alpaca(alpaca_emulator) -> Any:
     """The emulator replaying SPY (also as GME, which it does not lend) and BTC/USD, from Friday
     2013-10-04 12:46 ET (400 bars of history: the first ones pre-market), 3 h 14 min before the close."""
-    if not SPY_FILE.exists():
-        pytest.skip(f"{SPY_FILE.name} is not available (../shared/data)")
     reset(alpaca_emulator)
     return alpaca_emulator
 
@@ -321,7 +321,7 @@ def test_a_market_order_after_the_close_fills_at_the_next_open(alpaca):
 def test_an_early_close_a_holiday_and_a_weekend(alpaca):
     # SPY's regular-session hours of 2019: Wednesday July 3rd closes at 13:00 ET, the 4th is a
     # holiday, the 6th and 7th a weekend.
-    hourly = SHARED_DATA / "nyse_spy_1h_1998-2021.csv.gz"
+    hourly = SPY_HOURLY_2019
     frame = data_frame(hourly)
     reset(alpaca, data=[f"SPY={hourly}"], history_bars=int((frame.index < "2019-07-03T14:00Z").sum()))
     env = make(alpaca, time_frames=["1h"], window_sizes=[4], quantity_per_trade=2)
