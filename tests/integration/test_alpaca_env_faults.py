@@ -21,7 +21,6 @@ import pytest
 
 from tests.integration.fault_matrix import FAULT_KINDS, Settings
 from tests.integration.spot_fault_matrix import run_spot_config, spot_matrix
-from tests.integration.test_alpaca_env import SPY_FILE
 
 CONFIGS = spot_matrix()
 SETTINGS = Settings(steps=120, seed=0)
@@ -29,8 +28,6 @@ SETTINGS = Settings(steps=120, seed=0)
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.name for c in CONFIGS])
 def test_faults_never_duplicate_an_order_nor_lose_the_position(alpaca_emulator, config):
-    if not SPY_FILE.exists():
-        pytest.skip(f"{SPY_FILE.name} is not available (../shared/data)")
     tally = run_spot_config(alpaca_emulator, config, SETTINGS)
 
     # The harness really did what it says (not a target of the env: a check of the run itself).

@@ -8,7 +8,6 @@ import math
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DATA
 from torchtrade.cli import main
 from torchtrade.data import bundled
 from torchtrade.envs import (
@@ -140,14 +139,12 @@ def test_a_saved_run_is_read_back_and_reported(request, tmp_path, capsys):
 
 # ------------------------------------------------------------------ Alpaca: sessions, client-side levels
 
-SPY_FILE = SHARED_DATA / "nyse_spy_1m_2013-10-04_11.csv"
+SPY_FILE = bundled("nyse_spy_1m_2013-10-04_11.csv.gz")
 
 
 @pytest.fixture
 def alpaca(alpaca_emulator):
     """SPY and BTC/USD from Friday 2013-10-04 12:46 ET (as tests/integration/test_alpaca_env.py has them)."""
-    if not SPY_FILE.exists():
-        pytest.skip(f"{SPY_FILE.name} is not available (../shared/data)")
     alpaca_emulator.control.reset(
         history_bars=400,
         weight_limit=10**9,
