@@ -152,9 +152,13 @@ def main() -> None:
                     result = measure(server, venue, sltp, setup)
                     out[label] = result
                     firsts.setdefault(f"{venue} {'SLTP' if sltp else 'standard'}", result)
+                    # An SLTP position is closed by its levels: the venue's brackets, or on Alpaca crypto
+                    # (no venue brackets) the env's own market close on the bar that reached one.
+                    by_levels = "(env closes at a level)" if venue == "alpaca crypto" else "(venue closes)"
+                    closing = len(result["close"]) if result["close"] is not None else by_levels
                     rows.append(
                         f"| {label} | {result['hold_max']} | {len(result['open'])} "
-                        f"| {len(result['close']) if result['close'] is not None else '(venue closes)'} "
+                        f"| {closing} "
                         f"| {result['construction_total']} | {sum(result['reset'].values())} "
                         f"| {result['steps_per_s']:,.0f} |"
                     )
