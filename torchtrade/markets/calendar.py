@@ -377,8 +377,8 @@ _CLOSED_EVERYWHERE_MS = 946_728_000_000
 def has_sessions(hours: object) -> bool:
     """True for hours in sessions (stocks); False for a market open around the clock (crypto).
 
-    :class:`SessionHours` and :class:`AlwaysOpen` answer by type. Any other ``MarketHours`` (the
-    engine's own ``ALWAYS_OPEN``, say) is asked whether it is open at a Saturday noon UTC that is
+    :class:`SessionHours` and :class:`AlwaysOpen` answer by type. Any other ``MarketHours`` (a
+    hand-made calendar in a test, say) is asked whether it is open at a Saturday noon UTC that is
     also a holiday: a market in sessions is not; one that cannot tell (outside its table) is one.
     """
     if isinstance(hours, SessionHours):

@@ -12,8 +12,6 @@ from typing import Protocol
 
 from ...markets.calendar import ALWAYS_OPEN as _ALWAYS_OPEN
 
-DAY_MS = 86_400_000
-
 
 class MarketHours(Protocol):
     """When an instrument trades. All instants are epoch milliseconds UTC."""
