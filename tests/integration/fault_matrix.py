@@ -17,7 +17,7 @@ its firings come in a row):
 * ``stale_burst``: three consecutive stale position reads, armed before an entry;
 * ``fail_candles`` / ``fail_positions``: candle or position reads failing past the env's whole retry
   budget (attempts per call × outage rounds) right after an order is placed in the step;
-* ``emulator_restart``: ``control.reset()`` while the venue holds a position (the position, and any
+* ``emulator_restart``: ``control.reset()`` while the venue holds a position the env knows of (it, and any
   conditional order, vanishes without a fill; the env should notice). The harness then puts the
   account back in the env's position/margin mode and leverage, as an operator would: the scenario is
   about the lost position, not lost settings;
@@ -721,8 +721,11 @@ class SoakRun:
                     self._script("server_error", self.venue.position_glob, times=budget)
             else:
                 venue, _ = self._venue()
-                if not venue:
-                    continue  # wait until the venue holds a position
+                if not venue or not self.env.position.is_open:
+                    # Wait until the venue holds a position the env knows of. (A venue position the
+                    # env believes gone, e.g. the rest of a partly filled close working until the
+                    # next bar, vanishes on a restart into what the env already believes.)
+                    continue
                 if name == "emulator_restart":
                     self._emulator_restart()
                 else:

@@ -252,6 +252,26 @@ def test_a_partial_sell_reduces_the_position(alpaca):
     assert env.position.size == pytest.approx(2.5)
 
 
+def test_a_sell_that_fills_in_part_is_completed_in_the_same_step(alpaca):
+    env = make(alpaca, quantity_per_trade=4)
+    env.reset()
+    env.step(2)
+    alpaca.control.add_fault("partial_fill", "place_order", fill_ratio=0.5, times=1)
+    _, _, _, info = env.step(0)
+    (partial,) = info["partial_fills"]
+    assert (partial["kind"], partial["filled"], partial["remainder"], partial["action"]) == (
+        "close",
+        2,
+        2,
+        "resent",
+    )
+    assert held(alpaca) == 0
+    assert not env.position.is_open
+    assert "reconciliation" not in info
+    env.step(1)  # the next open: the first order's rest was cancelled, nothing more sells (no short)
+    assert held(alpaca) == 0
+
+
 @pytest.mark.parametrize(("kind", "levels"), [("take_profit", (0.5, 0.0005)), ("stop_loss", (0.0005, 0.5))])
 def test_bracket_legs_fill_on_the_venue_and_the_other_is_cancelled(alpaca, kind, levels):
     sl, tp = levels
@@ -454,6 +474,23 @@ def test_the_client_side_stop_loss_fires_on_the_bar_that_crosses_it(alpaca):
     assert close["status"] == "accepted"
     assert held(alpaca, "BTC/USD") == 0
     assert not env.position.is_open
+
+
+def test_a_client_side_stop_loss_that_fills_in_part_is_completed_at_once(alpaca):
+    env = make(alpaca, sltp=True, symbol="BTC/USD", sl_percent=0.0005, tp_percent=0.5)
+    env.reset()
+    env.step(1)
+    alpaca.control.add_fault("partial_fill", "place_order", fill_ratio=0.5, times=1)
+    for _ in range(300):
+        _, _, _, info = env.step(0)
+        if "client_bracket" in info:
+            break
+    (partial,) = info["partial_fills"]
+    assert partial["kind"] == "close"
+    assert partial["action"] == "resent"
+    assert held(alpaca, "BTC/USD") == 0
+    assert not env.position.is_open
+    assert "reconciliation" not in info  # the env knew what the venue holds at every read
 
 
 # ------------------------------------------------------------------ money, truth, requests

@@ -144,6 +144,26 @@ def test_actions_open_hold_close_open_short(venue):
     assert info["requests"] <= 6
 
 
+def test_a_close_that_fills_in_part_is_completed_in_the_same_step(venue):
+    v, emulator = venue
+    env = make(venue)
+    env.reset()
+    env.step(2)
+    emulator.control.add_fault("partial_fill", "place_order", fill_ratio=0.5, times=1)
+    _, _, _, info = env.step(0)
+    assert legs(emulator) == {}
+    assert not env.position.is_open
+    assert "reconciliation" not in info
+    if v.name == "bitget":  # the close-position call: the venue closes all of it, no order to fill
+        assert info["partial_fills"] == []
+        return
+    (partial,) = info["partial_fills"]
+    assert partial["kind"] == "close"
+    assert (partial["filled"], partial["remainder"], partial["action"]) == (0.005, 0.005, "resent")
+    assert [o["client_oid"] for o in info["orders"]] == [partial["client_oid"], partial["client_oid"] + "r"]
+    assert sum(f["amount"] for f in info["fills"] if f["side"] == "sell") == pytest.approx(0.01)
+
+
 @pytest.mark.parametrize("margin_type", ["ISOLATED", "CROSSED"])
 def test_hedge_mode_and_margin_types(venue, margin_type):
     _, emulator = venue

@@ -37,7 +37,7 @@ from .account import (
 )
 from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
-from .execution import Entry, PartialFillPolicy, execute_entry
+from .execution import Entry, PartialFillPolicy, complete_close, execute_entry
 from .ledger import OwnLedger
 from .metrics import EpisodeMetrics, run_periods_per_year
 from .observation import FeatureBuilder, FeatureFn
@@ -370,9 +370,7 @@ class LiveTradingEnv(EnvBase):
         ok, _ = self._guard.run("resetting", read, info)
         if ok and self.close_position_on_reset and self.position.is_open:
             before = self.position
-            outcome = self._close(leg="reset")
-            info["orders"].append(outcome.as_dict())
-            self._track(outcome)
+            outcome = self._close(leg="reset", info=info)
             fresh = self._evidence_of(outcome)
             self._guard.run("resetting", lambda: self._after_reset_close(before, fresh, info), info)
         self.holding_time = 0 if not self.position.is_open else self.holding_time
@@ -465,17 +463,13 @@ class LiveTradingEnv(EnvBase):
                 logger.warning(
                     "the venue answers again: flattening %s (outage_policy=flatten)", self.trader.symbol
                 )
-                outcome = self._close(leg="outage")
-                info["orders"].append(outcome.as_dict())
+                outcome = self._close(leg="outage", info=info)
                 info["outage_flatten"] = outcome.as_dict()
-                self._track(outcome)
                 self.trader.cancel_brackets()
                 return self._evidence_of(outcome)
         if self._must_flatten and self.position.is_open:
             # A bracket leg could not be placed and neither could the close: never leave it unprotected.
-            outcome = self._close(leg="protect")
-            info["orders"].append(outcome.as_dict())
-            self._track(outcome)
+            outcome = self._close(leg="protect", info=info)
             self._must_flatten = not outcome.accepted
             return self._evidence_of(outcome)
         intent = self.actions.decide(action, self.position)
@@ -489,9 +483,7 @@ class LiveTradingEnv(EnvBase):
         if intent.kind == "hold":
             return None
         if intent.kind == "close":
-            outcome = self._close(leg="close")
-            info["orders"].append(outcome.as_dict())
-            self._track(outcome)
+            outcome = self._close(leg="close", info=info)
             return self._evidence_of(outcome)
         entry = execute_entry(
             self.trader,
@@ -620,10 +612,8 @@ class LiveTradingEnv(EnvBase):
         logger.info(
             "%s of %s reached by the bar of %d (level %g): closing", kind, self.trader.symbol, bar_ms, level
         )
-        outcome = self._close(leg="sl" if kind == "stop_loss" else "tp")
-        info["orders"].append(outcome.as_dict())
+        outcome = self._close(leg="sl" if kind == "stop_loss" else "tp", info=info)
         info["client_bracket"] = {"kind": kind, "level": level, "bar": bar_ms, "status": outcome.status}
-        self._track(outcome)
         self._settle(position, self._evidence_of(outcome), info)
 
     # ------------------------------------------------------------------ acting
@@ -645,8 +635,22 @@ class LiveTradingEnv(EnvBase):
     def _client_oid(self, leg: str) -> str:
         return self.client_ids.make(self.episode, self.step_count, leg)
 
-    def _close(self, leg: str) -> OrderOutcome:
-        return self.trader.close(self.position, client_oid=self._client_oid(leg))
+    def _close(self, leg: str, info: dict[str, Any]) -> OrderOutcome:
+        """Close the position: the order(s) go into ``info["orders"]``; a close that filled only in
+        part is completed at once (see :func:`~torchtrade.envs.core.execution.complete_close`).
+        Returns the outcome whose evidence stands for the close (the resend's, if one was sent)."""
+        before = self.position
+        outcome = self.trader.close(before, client_oid=self._client_oid(leg))
+        info["orders"].append(outcome.as_dict())
+        self._track(outcome)
+        again, note = complete_close(self.trader, before, outcome, lambda: self._read_fills(info))
+        if note is not None:
+            info["partial_fills"].append(note)
+        if again is None:
+            return outcome
+        info["orders"].append(again.as_dict())
+        self._track(again)
+        return again if again.accepted else outcome
 
     def _track(self, outcome: OrderOutcome) -> None:
         if outcome.order_id:
@@ -735,9 +739,7 @@ class LiveTradingEnv(EnvBase):
         def flatten() -> OrderOutcome:
             info = self._new_info()
             self._refresh_account()
-            outcome = self._close(leg=f"closeall{self.trader.calls}")
-            info["orders"].append(outcome.as_dict())
-            self._track(outcome)
+            outcome = self._close(leg=f"closeall{self.trader.calls}", info=info)
             self.trader.cancel_brackets()
             self._refresh_account()
             if outcome.accepted:

@@ -14,6 +14,10 @@ by :class:`PartialFillPolicy`:
 Either way ``info["partial_fills"]`` holds one entry per partial fill, and the env's position is what
 the venue filled.
 
+A close is completed, never dropped: a close order that filled in part has its rest cancelled and sent
+again at once for exactly that amount (:func:`complete_close`; its note says ``"kind": "close"``), so
+that the env never believes flat while the venue still holds what a working order has yet to sell.
+
 Brackets: where the venue attaches them to the entry (Bitget's preset TP/SL, Alpaca's stock bracket
 orders), they go with it. Where it does not (Binance), the stop-loss and the take-profit are placed as
 separate closing conditional orders once the entry has filled (client ids: the entry's plus ``sl`` /
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -170,6 +174,61 @@ def _fill_entry(
             total = exact_sum((filled, more))
             entry.average = ((average or price) * filled + (more_avg or price) * more) / total
             entry.filled = total
+
+
+def complete_close(
+    trader: Trader,
+    before: PositionState,
+    first: OrderOutcome,
+    read_fills: Callable[[], list[FillInfo]],
+) -> tuple[OrderOutcome | None, dict[str, Any] | None]:
+    """Make sure an accepted close of one leg closed all of it: ``(resend or None, partial-fill note)``.
+
+    A close order that filled only in part (a thin book, or a venue that fills the rest later) is
+    confirmed as an entry is: its rest is cancelled, then sent once more as a new close for exactly
+    the unfilled amount (client id plus ``r``), never re-read from a position read that may be stale
+    (selling what a stale read shows could open a short). Only a close that is one order of one leg is
+    checked: a venue's close-position call, a close of several legs, or an order held for the next
+    open is taken as it is (their fills and the next position read tell the rest).
+    """
+    leg = before.main
+    if (
+        not first.accepted
+        or leg is None
+        or before.hedged
+        or not first.order_id
+        or "," in first.order_id
+        or first.extra.get("legs")
+        or first.extra.get("via") == "close_position"
+        or first.extra.get("queued")
+    ):
+        return None, None
+    filled, _, rest = _confirm(trader, first, read_fills)
+    if rest <= 0:
+        return None, None
+    note: dict[str, Any] = {
+        "client_oid": first.client_oid,
+        "order_id": first.order_id,
+        "amount": first.amount,
+        "filled": filled,
+        "remainder": rest,
+        "policy": "resend",
+        "kind": "close",
+    }
+    left = PositionState(legs=(replace(leg, size=rest),))
+    again = trader.close(left, client_oid=f"{first.client_oid}r")
+    note["resend_client_oid"] = again.client_oid
+    note["action"] = "resent" if again.accepted else f"resend {again.status}"
+    logger.warning(
+        "close %s filled %g of %g; the rest (%g) sent again as %s: %s",
+        first.client_oid,
+        filled,
+        first.amount,
+        rest,
+        again.client_oid,
+        again.status,
+    )
+    return again, note
 
 
 def _place_brackets(
