@@ -3,6 +3,8 @@ reward, keys from a .env file."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,16 +53,20 @@ def test_max_steps_truncates(emulator):
     assert env.step(1)[2] is False  # a new episode counts again
 
 
-def test_the_end_of_the_replay_truncates(emulator):
+def test_the_end_of_the_replay_truncates(emulator, caplog):
     emulator.control.reset(history_bars=1400)  # 40 bars left in the bundled file
     env = make(emulator, time_frames=["1min"], window_sizes=[10])
     env.reset()
     steps = 0
-    for steps in range(1, 61):  # noqa: B007 - the count is what we check
-        _, _, done, info = env.step(1)
-        if done:
-            break
+    with caplog.at_level(logging.WARNING, logger="torchtrade"):
+        for steps in range(1, 61):  # noqa: B007 - the count is what we check
+            _, _, done, info = env.step(1)
+            if done:
+                break
     assert info["truncated"]
+    assert info["data_exhausted"]
+    assert "stale_market_data" not in info  # the data ended: not a stale feed
+    assert not [r for r in caplog.records if "no new" in r.getMessage()]
     assert steps == 41  # every remaining bar was a step; the next one found the data exhausted
 
 

@@ -395,7 +395,7 @@ class LiveTradingEnv(EnvBase):
         self._next_close = self.schedule.next_close(target)
 
         fresh = self._act(action, info)
-        new_bars, observed = self._observe(target, before, fresh, info)
+        _, observed = self._observe(target, before, fresh, info)
         if observed and self._client_levels is not None:
             self._guard.run(
                 "enforcing the stop-loss and take-profit", lambda: self._enforce_levels(info), info
@@ -424,9 +424,11 @@ class LiveTradingEnv(EnvBase):
             and self.portfolio_value < self.bankrupt_threshold * self.metrics.initial_value
         )
         truncated = bool(self.max_steps is not None and self.step_count >= self.max_steps)
-        if new_bars == 0 and observed and self._exhausted(info):
-            truncated = True
-            info["data_exhausted"] = True
+        if info.get("data_exhausted"):
+            if observed:
+                truncated = True
+            else:  # the account could not be read: the next step ends the episode
+                del info["data_exhausted"]
         info["terminated"], info["truncated"] = terminated, truncated
         self._finish_info(info)
         out = self._observation()
@@ -525,9 +527,11 @@ class LiveTradingEnv(EnvBase):
         ok, new_bars = self._guard.run("reading candles", self._update_feed, info)
         if not ok:
             return 0, False
-        if new_bars == 0:
+        if new_bars == 0 and not self._exhausted(info):
             info["stale_market_data"] = True
             logger.warning("no new %s bar after waiting for %d", self.execute_on, target)
+        elif new_bars == 0:
+            info["data_exhausted"] = True  # the replay ran out: the step truncates (not a stale feed)
         ok, _ = self._guard.run("reading the account", lambda: self._settle(before, fresh, info), info)
         if not ok:
             return int(new_bars or 0), False
