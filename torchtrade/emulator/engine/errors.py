@@ -53,10 +53,12 @@ class Reason(StrEnum):
 class EngineError(Exception):
     """A request the engine refuses. Nothing in the engine's state changed when this is raised."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
+    def __init__(self, reason: Reason, message: str, figures: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        #: the numbers behind the refusal, as the venue states them (e.g. ``buying_power``, ``cost_basis``)
+        self.figures: dict[str, str] = dict(figures or {})
 
     def __repr__(self) -> str:
         return f"EngineError({self.reason.value!r}, {self.message!r})"

@@ -66,8 +66,8 @@ LIMIT_TYPES = frozenset({SpotOrderType.LIMIT, SpotOrderType.STOP_LIMIT})
 STOP_TYPES = frozenset({SpotOrderType.STOP, SpotOrderType.STOP_LIMIT})
 
 
-def _reject(reason: Reason, message: str) -> OrderRejected:
-    return OrderRejected(reason, message)
+def _reject(reason: Reason, message: str, figures: dict[str, str] | None = None) -> OrderRejected:
+    return OrderRejected(reason, message, figures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +366,7 @@ class SpotRules:
             raise _reject(
                 Reason.INSUFFICIENT_BUYING_POWER,
                 f"insufficient buying power (order value {value:.2f}, buying power {power:.2f})",
+                {"buying_power": f"{power:.2f}", "cost_basis": f"{value:.2f}"},
             )
         return value
 

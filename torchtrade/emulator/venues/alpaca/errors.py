@@ -29,7 +29,6 @@ Texts the reports do not show are written in the same terse style; clients key o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +148,6 @@ _TABLE: dict[Reason, tuple[int, int, str | None]] = {
     Reason.UNKNOWN_ACCOUNT: (401, 40110000, "request is not authorized"),
     Reason.NOT_SPOT_ACCOUNT: (401, 40110000, "request is not authorized"),
 }
-_FIGURES = re.compile(r"order value (\d+(?:\.\d+)?), buying power (\d+(?:\.\d+)?)")
 
 
 def from_engine(err: EngineError, overrides: dict[Reason, AlpacaError] | None = None) -> AlpacaError:
@@ -159,12 +157,8 @@ def from_engine(err: EngineError, overrides: dict[Reason, AlpacaError] | None = 
         return found
     status, code, text = _TABLE.get(err.reason, (422, 42210000, None))
     message = text or printable(err.message, 200)
-    if err.reason is Reason.INSUFFICIENT_BUYING_POWER:
-        # Alpaca's body carries the figures ({"buying_power", "cost_basis"}, alpaca-py#225); the
-        # engine's message states them.
-        m = _FIGURES.search(err.message)
-        if m is not None:
-            return AlpacaError(
-                code, message, status=status, extra=(("buying_power", m.group(2)), ("cost_basis", m.group(1)))
-            )
+    if err.figures:
+        # Alpaca's body carries the figures of a buying-power refusal ({"buying_power", "cost_basis"},
+        # alpaca-py#225).
+        return AlpacaError(code, message, status=status, extra=tuple(err.figures.items()))
     return AlpacaError(code, message, status=status)
