@@ -47,6 +47,7 @@ class Reason(StrEnum):
     EXTENDED_HOURS_INVALID = "extended_hours_invalid"  # extended hours need a DAY limit order
     MARKET_TIMING = "market_timing"  # opg/cls at the wrong moment of the day
     ORDER_NOT_REPLACEABLE = "order_not_replaceable"
+    ORDERS_SUSPENDED = "orders_suspended"  # the account holder suspended new orders (Alpaca's suspend_trade)
     NOT_SPOT_ACCOUNT = "not_spot_account"  # a spot verb on a futures account, or a futures verb on a spot one
 
 

@@ -402,6 +402,7 @@ class SpotDesk:
         tif: SpotTimeInForce | None = None,
         client_order_id: str | None = None,
     ) -> SpotOrder:
+        self.rules.check_account(acct)
         if not order.is_open or order.filled_qty > 0:
             raise OrderRejected(
                 Reason.ORDER_NOT_REPLACEABLE, f"order is {order.status.value}: cannot be replaced"

@@ -128,6 +128,7 @@ class SpotAccount:
     max_multiplier: int
     shorting_enabled: bool
     created_ms: int
+    orders_suspended: bool = False  # every new order refused (Alpaca's ``suspend_trade``)
     cash: Decimal = ZERO
     deposits: Decimal = ZERO
     fees_cash: Decimal = ZERO  # fees paid in dollars

@@ -2,7 +2,8 @@
 work.
 
 Every check raises :class:`~..errors.OrderRejected` with a distinct :class:`~..errors.Reason` (the wire
-maps it to Alpaca's code) and changes nothing. In order:
+maps it to Alpaca's code) and changes nothing. In order (after the account's own switch: an
+account whose holder suspended new orders takes none):
 
 1. Shape: a known symbol; a unique ``client_order_id`` (at most 128 characters, unique among every
    order the account ever placed); exactly one of qty and notional, positive; the prices the type
@@ -107,7 +108,14 @@ class SpotRules:
 
     # ------------------------------------------------------------------ the checks
 
+    @staticmethod
+    def check_account(acct: SpotAccount) -> None:
+        """An account whose holder suspended trading takes no new order, nor a replacement."""
+        if acct.orders_suspended:
+            raise _reject(Reason.ORDERS_SUSPENDED, "new orders are rejected by user request")
+
     def admit(self, acct: SpotAccount, req: SpotOrderRequest) -> Plan:
+        self.check_account(acct)
         inst = self.instrument(req.symbol)
         self.check_client_oid(acct, req.client_order_id)
         self._shape(inst, req)

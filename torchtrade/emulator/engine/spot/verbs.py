@@ -73,7 +73,7 @@ class SpotVerbs:
         """Create a spot account (idempotent for an existing id) and deposit ``cash`` dollars.
 
         ``kind`` (cash or margin), ``max_multiplier`` (1, 2, 4) and ``shorting_enabled`` default to
-        ``EngineConfig.spot``; they are fixed for the account's life.
+        ``EngineConfig.spot``; the account holder may change the last two (:meth:`configure_spot_account`).
         """
         with self._lock:
             acct = self._spot.open_account(
@@ -81,6 +81,43 @@ class SpotVerbs:
             )
             if cash:
                 self._spot.deposit(acct, Decimal(cash))
+            return acct
+
+    def configure_spot_account(
+        self,
+        account_id: str,
+        *,
+        max_multiplier: int | None = None,
+        shorting_enabled: bool | None = None,
+        orders_suspended: bool | None = None,
+    ) -> SpotAccount:
+        """Change what the account holder may change (Alpaca's account configurations); None keeps.
+
+        ``max_multiplier`` 1, 2 or 4 (the ceiling of the effective multiplier); ``shorting_enabled``
+        False makes the account long-only; ``orders_suspended`` True refuses every new order. Open
+        orders and holdings are left as they are.
+
+        Raises:
+            EngineError: ``INVALID_PARAM`` for another multiplier; nothing changed then.
+        """
+        with self._lock:
+            acct = self._spot.account(account_id)
+            if max_multiplier is not None and max_multiplier not in (1, 2, 4):
+                raise EngineError(Reason.INVALID_PARAM, f"max_multiplier must be 1, 2 or 4, got {max_multiplier}")
+            if max_multiplier is not None:
+                acct.max_multiplier = max_multiplier
+            if shorting_enabled is not None:
+                acct.shorting_enabled = shorting_enabled
+            if orders_suspended is not None:
+                acct.orders_suspended = orders_suspended
+            self.ledger.append(
+                "account_configured",
+                self._books.now,
+                account=account_id,
+                max_multiplier=acct.max_multiplier,
+                shorting_enabled=acct.shorting_enabled,
+                orders_suspended=acct.orders_suspended,
+            )
             return acct
 
     def spot_deposit(self, account_id: str, amount: Decimal) -> None:

@@ -16,9 +16,14 @@ rests on (public reports of real answers):
   orders", "asset \\"LQD\\" cannot be sold short" (as quoted by users' trading code on GitHub).
 * 403 ``40310000``: "insufficient buying power" with ``buying_power`` and ``cost_basis``
   (alpaca-py#225), "insufficient qty available for order (requested: N, available: M)".
+* 403 ``40310000`` "new orders are rejected by user request": an account whose holder set
+  ``suspend_trade`` (Lumiwealth/lumibot#373 quotes the answer); "account is not allowed to short".
 * 403 ``40310100``: "trade denied due to pattern day trading protection" (the code users' clients
   test for; Alpaca removed the PDT account fields on 2026-07-06, see alpaca-py's models).
-* 404 ``40410000``: "position does not exist" (Alpaca-API#215), "order not found", "asset not found".
+* 404 ``40410000``: "position does not exist" (Alpaca-API#215), "order not found", "asset not found",
+  "watchlist not found", and for the announcements and option contracts the emulator does not list.
+* 422 ``40010001`` on watchlists: "watchlist name must be unique" (alpaca-java#52), "asset not
+  found: ZZZZ" for a symbol it does not list (Alpaca-API#91).
 * 429 ``42910000`` "rate limit exceeded" (the text alpaca-trade-api-csharp#416 reports), with the
   ``X-RateLimit-*`` headers of :mod:`.limits`.
 * Market data: 400 ``{"message": "invalid symbol: BTCUSD does not match ^[A-Z]+/[A-Z]+$"}``
@@ -76,6 +81,9 @@ def unprocessable(message: str) -> AlpacaError:
 
 
 # --- not found -----------------------------------------------------------------------------------
+WATCHLIST_NOT_FOUND = AlpacaError(40410000, "watchlist not found", status=404)
+ANNOUNCEMENT_NOT_FOUND = AlpacaError(40410000, "corporate action announcement not found", status=404)
+OPTION_CONTRACT_NOT_FOUND = AlpacaError(40410000, "option contract not found", status=404)
 ORDER_NOT_FOUND = AlpacaError(40410000, "order not found", status=404)
 POSITION_NOT_FOUND = AlpacaError(40410000, "position does not exist", status=404)
 ASSET_NOT_FOUND = AlpacaError(40410000, "asset not found", status=404)
@@ -142,6 +150,7 @@ _TABLE: dict[Reason, tuple[int, int, str | None]] = {
     Reason.INSUFFICIENT_QTY: (403, 40310000, None),
     Reason.SHORT_NOT_ALLOWED: (403, 40310000, None),
     Reason.WASH_TRADE: (403, 40310000, None),
+    Reason.ORDERS_SUSPENDED: (403, 40310000, "new orders are rejected by user request"),
     Reason.PDT_PROTECTION: (403, 40310100, "trade denied due to pattern day trading protection"),
     Reason.ORDER_NOT_FOUND: (404, 40410000, "order not found"),
     Reason.NO_POSITION: (404, 40410000, "position does not exist"),

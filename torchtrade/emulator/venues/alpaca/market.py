@@ -100,6 +100,25 @@ class MarketRoutes(RoutesBase):
         if p.raw("currency") is not None and p.choice("currency", CURRENCIES) is None:
             raise errors.data_error("invalid currency")
 
+    def _window(self, p: Params) -> tuple[int, int]:
+        """``[start, end]`` in epoch ms: by default from the present's New York midnight to the
+        present, never past the present."""
+        now = self.emu.engine.now_ms
+        start = self._instant(p, "start", dates=True)
+        end = self._instant(p, "end", dates=True)
+        if start is None:
+            start = times.local_midnight_ms(times.local_date(now))
+        if end is not None and start > end:
+            raise errors.data_error("end should not be before start")
+        return start, now if end is None else min(end, now)
+
+    @staticmethod
+    def _latest_options(p: Params) -> None:
+        """The stock-only parameters of the latest-data routes: checked, changing nothing."""
+        p.choice("feed", FEEDS)
+        if p.raw("currency") is not None and p.choice("currency", CURRENCIES) is None:
+            raise errors.data_error("invalid currency")
+
     def _replayed(self, symbol: Symbol) -> bool:
         return symbol.market_id in self.emu.series
 
@@ -112,14 +131,7 @@ class MarketRoutes(RoutesBase):
         tf = parse_timeframe(p.str("timeframe", required=True) or "")
         if tf is None:
             raise errors.data_error("invalid timeframe")
-        now = self.emu.engine.now_ms
-        start = self._instant(p, "start", dates=True)
-        end = self._instant(p, "end", dates=True)
-        if start is None:
-            start = times.local_midnight_ms(times.local_date(now))
-        if end is not None and start > end:
-            raise errors.data_error("end should not be before start")
-        end = now if end is None else min(end, now)
+        start, end = self._window(p)
         limit = p.int("limit", lo=1, hi=LIMIT_MAX, default=LIMIT_DEFAULT)
         descending = p.choice("sort", SORTS, default=False)
         if asset_class == US_EQUITY:
@@ -187,9 +199,7 @@ class MarketRoutes(RoutesBase):
         p = self._query(ctx, STOCK_LATEST_PARAMS if asset_class == US_EQUITY else CRYPTO_LATEST_PARAMS)
         symbols = self._data_symbols(p, asset_class)
         if asset_class == US_EQUITY:
-            p.choice("feed", FEEDS)
-            if p.raw("currency") is not None and p.choice("currency", CURRENCIES) is None:
-                raise errors.data_error("invalid currency")
+            self._latest_options(p)
         make = {"bars": self._latest_bar, "trades": self._latest_trade, "quotes": self._latest_quote}[key]
         out = {}
         for symbol in symbols:
@@ -217,14 +227,23 @@ class MarketRoutes(RoutesBase):
         return wire.stock_trade_row(prints[-1], stock_facts(symbol.market_id).exchange)
 
     def _latest_quote(self, symbol: Symbol) -> dict[str, Any]:
+        return self._quote_row(symbol, self.emu.engine.now_ms, self._last(symbol.market_id))
+
+    def _quote_row(self, symbol: Symbol, t_ms: int, last: Decimal) -> dict[str, Any]:
+        """The quote at ``t_ms`` when ``last`` was the last price: the engine's touch around it."""
         eng = self.emu.engine
-        bid, ask = self._touch(symbol.market_id)
+        inst = eng.spot_instruments[symbol.market_id]
+        bid, ask = eng.config.price_model.book(inst, last)
         if symbol.asset_class == CRYPTO:
-            inst = eng.spot_instruments[symbol.market_id]
-            size = inst.floor_qty(QUOTE_VALUE / ask) if ask > 0 else Decimal(0)
-            return wire.crypto_quote_row(eng.now_ms, bid, size, ask, size)
+            size = self._crypto_size(symbol, ask)
+            return wire.crypto_quote_row(t_ms, bid, size, ask, size)
         exchange = stock_facts(symbol.market_id).exchange
-        return wire.stock_quote_row(eng.now_ms, bid, ROUND_LOT, ask, ROUND_LOT, exchange)
+        return wire.stock_quote_row(t_ms, bid, ROUND_LOT, ask, ROUND_LOT, exchange)
+
+    def _crypto_size(self, symbol: Symbol, price: Decimal, value: Decimal = QUOTE_VALUE) -> Decimal:
+        """About ``value`` dollars of a crypto pair at ``price``, on its quantity step."""
+        inst = self.emu.engine.spot_instruments[symbol.market_id]
+        return inst.floor_qty(value / price) if price > 0 else Decimal(0)
 
     @endpoint("stock_latest_bars", "GET", "/v2/stocks/bars/latest", api="data")
     def stock_latest_bars(self, ctx: CallContext) -> Response:

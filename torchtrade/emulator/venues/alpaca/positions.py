@@ -108,5 +108,7 @@ class PositionRoutes(RoutesBase):
         engine = self.emu.engine
         name = ctx.account or ""
         view = engine.spot_balance(name)
-        created = engine.spot_account(name).created_ms
-        return self._ok(account_row(name, view, created, engine.now_ms))
+        acct = engine.spot_account(name)
+        return self._ok(
+            account_row(name, view, acct.created_ms, engine.now_ms, suspended=acct.orders_suspended)
+        )

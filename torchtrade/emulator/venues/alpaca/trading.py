@@ -124,7 +124,10 @@ def account_number(name: str) -> str:
     return f"PA{digits:010d}"
 
 
-def account_row(name: str, view: SpotBalanceView, created_ms: int, now_ms: int) -> dict[str, Any]:
+def account_row(
+    name: str, view: SpotBalanceView, created_ms: int, now_ms: int, *, suspended: bool = False
+) -> dict[str, Any]:
+    """The account; ``suspended``: its holder suspended new orders (``suspend_trade``)."""
     return {
         "id": str(account_id(name)),
         "account_number": account_number(name),
@@ -153,7 +156,7 @@ def account_row(name: str, view: SpotBalanceView, created_ms: int, now_ms: int) 
         "trading_blocked": False,
         "transfers_blocked": False,
         "account_blocked": False,
-        "trade_suspended_by_user": False,
+        "trade_suspended_by_user": suspended,
         "created_at": _at(created_ms),
         "balance_asof": times.date_text(times.local_date(now_ms)),
         "crypto_tier": 1,

@@ -250,6 +250,11 @@ def _bar_prints(series: ReplaySeries, inst: Instrument, i: int) -> list[PublicTr
     return out
 
 
+def bar_prints(emulator: Emulator, symbol: str, i: int) -> list[PublicTrade]:
+    """The prints of closed base bar ``i`` on the synthetic tape (ids ``4i + 1`` to ``4i + 4``)."""
+    return _bar_prints(emulator.series[symbol], emulator.engine.instruments[symbol], i)
+
+
 def public_trades(
     emulator: Emulator,
     symbol: str,
