@@ -103,7 +103,9 @@ class SpotVerbs:
         with self._lock:
             acct = self._spot.account(account_id)
             if max_multiplier is not None and max_multiplier not in (1, 2, 4):
-                raise EngineError(Reason.INVALID_PARAM, f"max_multiplier must be 1, 2 or 4, got {max_multiplier}")
+                raise EngineError(
+                    Reason.INVALID_PARAM, f"max_multiplier must be 1, 2 or 4, got {max_multiplier}"
+                )
             if max_multiplier is not None:
                 acct.max_multiplier = max_multiplier
             if shorting_enabled is not None:
