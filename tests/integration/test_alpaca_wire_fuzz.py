@@ -24,7 +24,7 @@ from tests.integration.alpaca_support import KEY, SECRET, TIMEOUT
 from tests.integration.wire_fuzz_support import fill_in, mutate, mutations
 
 HEADERS = {"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
-ORDER, CLIENT_ID = "<order>", "<client id>"
+ORDER, CLIENT_ID, WATCHLIST = "<order>", "<client id>", "<watchlist>"
 MARKET = {"symbol": "SPY", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
 BARS = {"symbols": "SPY", "timeframe": "5Min", "start": "2013-10-04T13:30:00Z", "limit": "10"}
 CRYPTO_BARS = {"symbols": "BTC/USD", "timeframe": "1Hour", "limit": "5"}
@@ -62,6 +62,40 @@ ROUTES: list[tuple[str, str, str, bool, dict[str, Any], list[str]]] = [
     ("stock_latest_quotes", "GET", "/v2/stocks/quotes/latest", False, {"symbols": "SPY"}, [
         "feed", "currency"]),
     ("crypto_latest_trades", "GET", "/v1beta3/crypto/us/latest/trades", False, {"symbols": "BTC/USD"}, []),
+    ("stock_trades", "GET", "/v2/stocks/trades", False, {"symbols": "SPY", "limit": "10"}, [
+        "start", "end", "sort", "feed", "asof", "currency", "page_token"]),
+    ("stock_quotes", "GET", "/v2/stocks/quotes", False, {"symbols": "SPY", "limit": "10"}, [
+        "start", "end", "sort", "feed", "page_token"]),
+    ("crypto_trades", "GET", "/v1beta3/crypto/us/trades", False, {"symbols": "BTC/USD", "limit": "10"}, [
+        "start", "end", "sort", "page_token"]),
+    ("crypto_quotes", "GET", "/v1beta3/crypto/us/quotes", False, {"symbols": "BTC/USD", "limit": "10"}, [
+        "start", "end", "sort", "page_token"]),
+    ("stock_snapshots", "GET", "/v2/stocks/snapshots", False, {"symbols": "SPY"}, ["feed", "currency"]),
+    ("crypto_snapshots", "GET", "/v1beta3/crypto/us/snapshots", False, {"symbols": "BTC/USD"}, []),
+    ("crypto_orderbooks", "GET", "/v1beta3/crypto/us/latest/orderbooks", False, {"symbols": "BTC/USD"}, []),
+    ("portfolio_history", "GET", "/v2/account/portfolio/history", False, {
+        "period": "1D", "timeframe": "5Min"}, [
+        "start", "end", "date_end", "extended_hours", "intraday_reporting", "pnl_reset", "cashflow_types"]),
+    ("announcements", "GET", "/v2/corporate_actions/announcements", False, {
+        "ca_types": "dividend", "since": "2013-10-01", "until": "2013-10-30"}, [
+        "symbol", "cusip", "date_type"]),
+    ("option_contracts", "GET", "/v2/options/contracts", False, {"underlying_symbols": "SPY"}, [
+        "status", "expiration_date", "type", "style", "strike_price_gte", "limit", "page_token"]),
+    ("option_contract", "GET", "/v2/options/contracts/SPY131018C00170000", False, {}, []),
+    ("watchlists", "GET", "/v2/watchlists", False, {}, []),
+    ("create_watchlist", "POST", "/v2/watchlists", True, {"name": "fuzz", "symbols": ["SPY"]}, []),
+    ("watchlist", "GET", f"/v2/watchlists/{WATCHLIST}", False, {}, []),
+    ("update_watchlist", "PUT", f"/v2/watchlists/{WATCHLIST}", True, {
+        "symbols": ["SPY", "BTC/USD"]}, ["name"]),
+    ("add_to_watchlist", "POST", f"/v2/watchlists/{WATCHLIST}", True, {"symbol": "BTC/USD"}, []),
+    ("remove_from_watchlist", "DELETE", f"/v2/watchlists/{WATCHLIST}/SPY", False, {}, []),
+    ("delete_watchlist", "DELETE", f"/v2/watchlists/{WATCHLIST}", False, {}, []),
+    ("account_configurations", "GET", "/v2/account/configurations", False, {}, []),
+    # Last: a configuration it sets (suspend_trade, no_shorting) holds for the rest of the module.
+    ("set_account_configurations", "PATCH", "/v2/account/configurations", True, {
+        "trade_confirm_email": "none"}, [
+        "dtbp_check", "pdt_check", "fractional_trading", "max_margin_multiplier", "no_shorting",
+        "suspend_trade", "ptp_no_exception_entry", "max_options_trading_level"]),
 ]  # fmt: skip
 NAMES = sorted({n for r in ROUTES for n in (*r[4], *r[5])})
 WORDS = [
@@ -130,7 +164,11 @@ def scene(alpaca_emulator_server, session) -> dict[str, Any]:
         "client_order_id": "fuzz-1",
     }
     resting = call(session, base, "POST", "/v2/orders", body=rest).json()
-    yield {"ids": {ORDER: resting["id"], CLIENT_ID: "fuzz-1"}, "state": snapshot(session, base)}
+    watchlist = call(
+        session, base, "POST", "/v2/watchlists", body={"name": "scene", "symbols": ["SPY"]}
+    ).json()
+    ids = {ORDER: resting["id"], CLIENT_ID: "fuzz-1", WATCHLIST: watchlist["id"]}
+    yield {"ids": ids, "state": snapshot(session, base)}
     control.reset()
 
 
@@ -156,7 +194,8 @@ def test_hostile_requests_are_refused_without_a_trace(
     base = alpaca_emulator_server.url
     control = alpaca_emulator_server.control
     params = fill_in(valid, scene["ids"])
-    path = path.replace(ORDER, scene["ids"][ORDER])
+    for stand_in, real in scene["ids"].items():
+        path = path.replace(stand_in, real)
     if has_body:
         changes = data.draw(mutations(sorted({*valid, *optional}), NAMES, json_values), label="changes")
         body: Any = junk if junk is not None else mutate(params, changes)
