@@ -53,6 +53,25 @@ bodies are JSON. The client retries a 429 or a 504 three times, 3 s apart, then 
                                                                                         Response]`` (207)
 =============================  =======================================================  ===================
 
+More trading routes (method -> request -> model):
+
+* ``exercise_options_position``: POST /v2/positions/{symbol | id}/exercise, no body -> nothing.
+* ``get_account_configurations``: GET /v2/account/configurations -> ``AccountConfiguration``;
+  ``set_account_configurations``: PATCH with every field of the model, unset ones as null
+  (``{"dtbp_check": null, "fractional_trading": true, "max_margin_multiplier": "4", ...}``).
+* ``get_portfolio_history``: GET /v2/account/portfolio/history with only the fields set, e.g.
+  ``?period=1W&timeframe=15Min&intraday_reporting=continuous&pnl_reset=no_reset&date_end=2024-01-05
+  &extended_hours=True`` or ``?start=<RFC-3339>&end=<RFC-3339>`` -> ``PortfolioHistory``.
+* Watchlists -> ``Watchlist`` (the list: ``list[Watchlist]``): GET /v2/watchlists; POST /v2/watchlists
+  ``{name, symbols: [...]}``; GET, PUT ``{name?, symbols?}``, POST ``{symbol}`` (add) and DELETE on
+  /v2/watchlists/{uuid}; DELETE /v2/watchlists/{uuid}/{symbol} (remove; ``BTC/USD`` keeps its slash).
+* ``get_corporate_announcements`` (deprecated in alpaca-py): GET /v2/corporate_actions/announcements
+  ``?ca_types=dividend,split&since=2024-01-01&until=2024-02-01[&symbol&cusip&date_type]`` ->
+  ``list[CorporateActionAnnouncement]``; ``get_corporate_announcement_by_id``: GET .../{uuid}.
+* ``get_option_contracts``: GET /v2/options/contracts ``?underlying_symbols=SPY,QQQ&status=active
+  [&type&style&expiration_date[_gte|_lte]&root_symbol&strike_price_gte|lte&limit&page_token]`` ->
+  ``OptionContractsResponse``; ``get_option_contract``: GET /v2/options/contracts/{symbol | id}.
+
 Order/asset/account ids are UUIDs (the models refuse anything else). Timestamps in answers are
 RFC-3339; decimal amounts of the trading API are strings (``"qty": "1.5"``, ``"buying_power"``), asset
 sizes (``min_order_size``...) strings read as floats. ``Calendar`` reads ``open``/``close`` as ``%H:%M``.
@@ -77,6 +96,20 @@ null; start/end go out as RFC-3339 UTC ``2024-01-02T14:30:00+00:00``):
 ``get_crypto_latest_trade``     GET /v1beta3/crypto/us/latest/trades ?symbols -> ``{"trades": {..}}``
 ``get_crypto_latest_quote``     GET /v1beta3/crypto/us/latest/quotes ?symbols -> ``{"quotes": {..}}``
 ==============================  =====================================================================
+
+More market data routes:
+
+* ``get_stock_trades`` / ``get_stock_quotes`` (paged as the bars): GET /v2/stocks/trades and
+  /v2/stocks/quotes ``?symbols&start&end&limit&sort&feed[&asof&currency&page_token]`` ->
+  ``{"trades": {"SPY": [{t,x,p,s,c,i,z}]}, "next_page_token"}`` and
+  ``{"quotes": {"SPY": [{t,ax,ap,as,bx,bp,bs,c,z}]}, "next_page_token"}``.
+* ``get_crypto_trades`` / ``get_crypto_quotes``: GET /v1beta3/crypto/us/trades and .../quotes
+  ``?symbols&start&end&limit&sort[&page_token]``, trades as ``{t,p,s,i,tks}``.
+* ``get_stock_snapshot``: GET /v2/stocks/snapshots ``?symbols[&feed&currency]`` -> the symbols at the
+  top level, ``{"SPY": {latestTrade, latestQuote, minuteBar, dailyBar, prevDailyBar}}``;
+  ``get_crypto_snapshot``: GET /v1beta3/crypto/us/snapshots ``?symbols`` -> ``{"snapshots": {..}}``.
+* ``get_crypto_latest_orderbook``: GET /v1beta3/crypto/us/latest/orderbooks ``?symbols`` ->
+  ``{"orderbooks": {"BTC/USD": {"t", "b": [{"p", "s"}], "a": [..]}}}``.
 
 ``timeframe`` is ``<n><unit>`` with unit ``Min``, ``Hour``, ``Day``, ``Week`` or ``Month``. Bar fields
 ``n`` and ``vw`` are required by ``Bar`` (may be null); data numbers are JSON numbers.
