@@ -92,6 +92,16 @@ def test_max_margin_multiplier_caps_buying_power(client):
     assert Decimal(account.buying_power) == Decimal(account.cash)
 
 
+def test_the_multiplier_as_a_json_number(alpaca_emulator, client):
+    r = raw(alpaca_emulator.url, "PATCH", "/v2/account/configurations", json={"max_margin_multiplier": 2})
+    assert (r.status_code, r.json()["max_margin_multiplier"]) == (200, "2")
+    r = raw(
+        alpaca_emulator.url, "PATCH", "/v2/account/configurations", data=b'{"max_margin_multiplier": 2.5}'
+    )
+    assert (r.status_code, r.json()["code"]) == (422, 40010001)
+    assert client.get_account().multiplier == "2"
+
+
 def test_stored_fields_come_back_and_null_changes_nothing(alpaca_emulator, client):
     cfg = client.get_account_configurations()
     cfg.trade_confirm_email = TradeConfirmationEmail.NONE

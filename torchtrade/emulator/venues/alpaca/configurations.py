@@ -18,6 +18,7 @@ What the emulator does with each field (alpaca-py's ``AccountConfiguration``):
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
@@ -52,9 +53,10 @@ STORED_DEFAULTS: dict[str, Any] = {
 
 
 def _multiplier(p: Params) -> int | None:
+    """``"1"``, ``"2"`` or ``"4"`` (alpaca-py's string), or the same as a JSON number."""
     value = p.raw("max_margin_multiplier")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        value = str(int(value)) if value in (1, 2, 4) else "invalid"
     if value is None:
         return None
     if not isinstance(value, str) or value not in MULTIPLIERS:

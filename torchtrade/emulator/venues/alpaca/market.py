@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +54,8 @@ CRYPTO_BARS_PARAMS = _BARS_COMMON
 STOCK_LATEST_PARAMS = {"symbols", "feed", "currency"}
 CRYPTO_LATEST_PARAMS = {"symbols"}
 ROUND_LOT = Decimal(100)
+#: A symbol's rows in a window, ``(symbol, lo, hi, descending) -> (time, row), ...`` in time order.
+Rows = Callable[[Symbol, int, int, bool], Iterator[tuple[int, dict[str, Any]]]]
 QUOTE_VALUE = Decimal(10_000)
 
 
@@ -137,7 +139,9 @@ class MarketRoutes(RoutesBase):
         if asset_class == US_EQUITY:
             self._stock_options(p)
         resume = self._resume(p, symbols)
-        rows, token = self._page(symbols, tf, start, end, limit or LIMIT_DEFAULT, bool(descending), resume)
+        rows, token = self._page(
+            symbols, start, end, limit or LIMIT_DEFAULT, bool(descending), resume, self._bar_rows(tf)
+        )
         return self._ok({"bars": rows, "next_page_token": token})
 
     @staticmethod
@@ -153,37 +157,45 @@ class MarketRoutes(RoutesBase):
     def _page(
         self,
         symbols: list[Symbol],
-        tf: Timeframe,
         start: int,
         end: int,
         limit: int,
         descending: bool,
         resume: tuple[str, int] | None,
+        make: Rows,
     ) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
-        now = self.emu.engine.now_ms
+        """One page of rows across ``symbols`` (alphabetical; each in time order, ``limit`` in all)
+        and the token of the next page, or None. ``make(symbol, lo, hi, descending)`` yields a
+        symbol's ``(time, row)`` in ``[lo, hi]``; a page resumes at the time its token names."""
         rows: dict[str, list[dict[str, Any]]] = {}
         left = limit
-        todo = [s for s in symbols if self._replayed(s)]
-        if resume is not None:
-            todo = [s for s in todo if s.market_id >= resume[0]]
-        for symbol in todo:
+        for symbol in (s for s in symbols if self._replayed(s)):
+            if resume is not None and symbol.market_id < resume[0]:
+                continue
             lo, hi = start, end
             if resume is not None and symbol.market_id == resume[0]:
                 lo, hi = (lo, min(hi, resume[1])) if descending else (max(lo, resume[1]), hi)
-            if left == 0:
-                return rows, encode_token(symbol.market_id, hi if descending else lo)
-            series = self.emu.series[symbol.market_id]
-            tz = times.UTC if symbol.asset_class == CRYPTO else times.NEW_YORK
             out: list[dict[str, Any]] = []
-            for bucket in buckets(series, tf, tz, now, start_ms=lo, end_ms=hi, descending=descending):
+            for t, row in make(symbol, lo, hi, descending):
                 if left == 0:
-                    rows[symbol.market_id] = out
-                    return rows, encode_token(symbol.market_id, bucket.candle.t)
-                out.append(wire.bar_row(bucket))
+                    if out:
+                        rows[symbol.market_id] = out
+                    return rows, encode_token(symbol.market_id, t)
+                out.append(row)
                 left -= 1
             if out:
                 rows[symbol.market_id] = out
         return rows, None
+
+    def _bar_rows(self, tf: Timeframe) -> Rows:
+        def make(symbol: Symbol, lo: int, hi: int, descending: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+            series = self.emu.series[symbol.market_id]
+            tz = times.UTC if symbol.asset_class == CRYPTO else times.NEW_YORK
+            now = self.emu.engine.now_ms
+            for bucket in buckets(series, tf, tz, now, start_ms=lo, end_ms=hi, descending=descending):
+                yield bucket.candle.t, wire.bar_row(bucket)
+
+        return make
 
     @endpoint("stock_bars", "GET", "/v2/stocks/bars", api="data")
     def stock_bars(self, ctx: CallContext) -> Response:

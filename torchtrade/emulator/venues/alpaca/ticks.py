@@ -19,7 +19,7 @@ stocks also take ``feed``, ``asof`` and ``currency`` (USD only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,11 +30,10 @@ from ..common.market import bar_prints
 from . import wire
 from .common import endpoint
 from .listing import CRYPTO, US_EQUITY, Symbol, stock_facts
-from .market import LIMIT_DEFAULT, LIMIT_MAX, SORTS, MarketRoutes, encode_token
+from .market import LIMIT_DEFAULT, LIMIT_MAX, SORTS, MarketRoutes, Rows
 
 STOCK_TICK_PARAMS = {"symbols", "start", "end", "limit", "page_token", "sort", "feed", "asof", "currency"}
 CRYPTO_TICK_PARAMS = {"symbols", "start", "end", "limit", "page_token", "sort"}
-Rows = Callable[[Symbol, int, int, bool], Iterator[tuple[int, dict[str, Any]]]]
 
 
 class TickRoutes(MarketRoutes):
@@ -83,27 +82,11 @@ class TickRoutes(MarketRoutes):
         limit = p.int("limit", lo=1, hi=LIMIT_MAX, default=LIMIT_DEFAULT) or LIMIT_DEFAULT
         descending = bool(p.choice("sort", SORTS, default=False))
         if asset_class == US_EQUITY:
-            self._stock_options(p)
+            self._latest_options(p)  # feed and currency, checked; asof changes nothing
+            p.str("asof", max_len=10)
         resume = self._resume(p, symbols)
-        rows: dict[str, list[dict[str, Any]]] = {}
-        left = limit
-        for symbol in (s for s in symbols if self._replayed(s)):
-            if resume is not None and symbol.market_id < resume[0]:
-                continue
-            lo, hi = start, end
-            if resume is not None and symbol.market_id == resume[0]:
-                lo, hi = (lo, min(hi, resume[1])) if descending else (max(lo, resume[1]), hi)
-            out: list[dict[str, Any]] = []
-            for t, row in make(symbol, lo, hi, descending):
-                if left == 0:
-                    if out:
-                        rows[symbol.market_id] = out
-                    return self._ok({key: rows, "next_page_token": encode_token(symbol.market_id, t)})
-                out.append(row)
-                left -= 1
-            if out:
-                rows[symbol.market_id] = out
-        return self._ok({key: rows, "next_page_token": None})
+        rows, token = self._page(symbols, start, end, limit, descending, resume, make)
+        return self._ok({key: rows, "next_page_token": token})
 
     @endpoint("stock_trades", "GET", "/v2/stocks/trades", api="data")
     def stock_trades(self, ctx: CallContext) -> Response:
