@@ -145,3 +145,22 @@ def test_end_before_start_through_the_sdk(alpaca_emulator):
             )
         )
     assert api_error(e)[:2] == (422, 40010001)
+
+
+def test_crypto_fees_in_the_asset_bought_and_continuous_points(alpaca_emulator):
+    stock_data(alpaca_emulator)
+    client = trading(alpaca_emulator.url)
+    client.submit_order(
+        MarketOrderRequest(symbol="BTC/USD", notional=1000, side=OrderSide.BUY, time_in_force=TimeInForce.GTC)
+    )
+    alpaca_emulator.control.advance(bars=20)
+    history = client.get_portfolio_history(
+        GetPortfolioHistoryRequest(
+            period="1D", timeframe="1Min", intraday_reporting="continuous", pnl_reset="no_reset"
+        )
+    )
+    position = client.get_open_position("BTCUSD")  # its qty is net of the fee paid in BTC
+    account = client.get_account()
+    assert history.equity[-1] == float(Decimal(account.equity))
+    assert history.equity[-1] == pytest.approx(float(Decimal(account.cash) + Decimal(position.market_value)))
+    assert history.profit_loss[-1] == pytest.approx(history.equity[-1] - history.equity[0])

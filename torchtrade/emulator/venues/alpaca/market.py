@@ -1,5 +1,8 @@
 """Alpaca's market data routes: historical bars (paged), latest bar, trade and quote, stocks and crypto.
 
+Historical trades and quotes (:mod:`.ticks`) and snapshots and the order book (:mod:`.snapshots`)
+build on this module: its symbols, window, paging and latest rows.
+
 Stocks are served under ``/v2/stocks/...`` and crypto under ``/v1beta3/crypto/us/...``, from the
 replayed candles (:mod:`.bars` for how bars are built). Simulation choices:
 

@@ -34,6 +34,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ....markets import CalendarRangeError
+from ...engine.decimals import money
 from ...http import CallContext
 from ...params import ParamError, Params, Problem
 from . import errors, times
@@ -149,7 +150,7 @@ class PortfolioRoutes(RoutesBase):
             if day not in closes:
                 closes[day] = hours.prev_close(times.local_midnight_ms(day))
         marks = sorted({c for c in closes.values() if c is not None})
-        at_close = dict(zip(marks, equity_at(self.emu, account, marks), strict=True))
+        at_close = {m: money(e) for m, e in zip(marks, equity_at(self.emu, account, marks), strict=True)}
         first_of_day: dict[dt.date, Decimal] = {}
         for (label, _), e in zip(points, equity, strict=True):
             if e:
@@ -181,7 +182,8 @@ class PortfolioRoutes(RoutesBase):
         p.str("force_engine_version", max_len=8)
         try:
             points = self._points(tf, reporting, start, end) if start <= end else []
-            equity = list(equity_at(self.emu, account, [at for _, at in points]))
+            # Rounded as the account's figures are (GET /v2/account answers the same last point).
+            equity = [money(e) for e in equity_at(self.emu, account, [at for _, at in points])]
             bases = self._bases(points, equity, account, per_day=tf != "1D" and reset == "per_day")
         except CalendarRangeError:
             raise errors.unprocessable("the window lies outside the emulator's market calendar") from None
