@@ -9,6 +9,7 @@ import pytest
 from tests.unit.spot_helpers import CLOSE, MIN, OPEN, btc, buy, day_ms, engine, flat_bars, sell, stock
 from torchtrade.emulator.engine import (
     AccountKind,
+    EngineError,
     OrderRejected,
     Reason,
     SpotOrderStatus,
@@ -246,3 +247,27 @@ def test_last_equity_is_taken_at_the_close():
     assert (b.last_equity, b.equity) == (10000, 10200)
     [p] = eng.spot_positions("a")
     assert (p.lastday_price, p.unrealized_intraday_pl, p.change_today) == (100, 200, D("0.2"))
+
+
+def test_the_account_holder_configures_shorting_multiplier_and_suspension():
+    eng = engine(market(aapl="100"), start=T, cash="30000")
+    resting = eng.submit_spot_order("a", buy("AAPL", "1", limit_price="90"))
+    eng.configure_spot_account("a", shorting_enabled=False)
+    assert rejected(eng, sell("AAPL", "1")) is Reason.SHORT_NOT_ALLOWED
+    eng.configure_spot_account("a", max_multiplier=2)
+    assert eng.spot_balance("a").multiplier == 2
+    eng.configure_spot_account("a", orders_suspended=True)
+    assert rejected(eng, buy("AAPL", "1")) is Reason.ORDERS_SUSPENDED
+    with pytest.raises(OrderRejected) as e:
+        eng.replace_spot_order("a", resting.id, limit_price=D("91"))
+    assert e.value.reason is Reason.ORDERS_SUSPENDED
+    assert eng.get_spot_order("a", order_id=resting.id).is_open  # open orders keep working
+    with pytest.raises(EngineError) as e:
+        eng.configure_spot_account("a", max_multiplier=3, orders_suspended=False)
+    assert e.value.reason is Reason.INVALID_PARAM
+    assert eng.spot_account("a").orders_suspended  # a refused change changes nothing
+    eng.configure_spot_account("a", orders_suspended=False, shorting_enabled=True)
+    eng.cancel_spot_order("a", resting.id)  # else the short would be a potential wash trade
+    assert eng.submit_spot_order("a", sell("AAPL", "1")).filled_qty == 1
+    logged = eng.ledger.events("account_configured", account="a")
+    assert [e["orders_suspended"] for e in logged] == [False, False, True, False]
