@@ -145,3 +145,27 @@ def test_a_bad_value_is_a_422_and_changes_nothing(alpaca_emulator, client, body)
 def test_configurations_need_a_key(alpaca_emulator):
     r = raw(alpaca_emulator.url, "GET", "/v2/account/configurations", auth=False)
     assert (r.status_code, r.json()["code"]) == (401, 40110000)
+
+
+def test_without_fractional_trading_stock_orders_are_whole_shares(client):
+    cfg = client.get_account_configurations()
+    cfg.fractional_trading = False
+    client.set_account_configurations(cfg)
+    for request, message in (
+        (
+            MarketOrderRequest(symbol="SPY", notional=100, side=OrderSide.BUY, time_in_force=TimeInForce.DAY),
+            "qty is required",
+        ),
+        (
+            MarketOrderRequest(symbol="SPY", qty=1.5, side=OrderSide.BUY, time_in_force=TimeInForce.DAY),
+            "qty must be integer",
+        ),
+    ):
+        with pytest.raises(APIError) as e:
+            client.submit_order(request)
+        assert api_error(e) == (422, 40010001, message)
+    assert market(client, OrderSide.BUY, 2).filled_qty == "2"
+    crypto = client.submit_order(
+        MarketOrderRequest(symbol="BTC/USD", notional=50, side=OrderSide.BUY, time_in_force=TimeInForce.GTC)
+    )
+    assert crypto.status.value == "filled"  # crypto trades in fractions whatever the setting

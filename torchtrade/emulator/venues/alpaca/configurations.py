@@ -7,7 +7,11 @@ What the emulator does with each field (alpaca-py's ``AccountConfiguration``):
   long-only account is refused a short sale (403 ``40310000`` "account is not allowed to short"),
   the multiplier caps buying power, a suspended account is refused every new order and replacement
   (403 ``40310000`` "new orders are rejected by user request"). Open orders are left working.
-* ``fractional_trading``, ``trade_confirm_email`` (``all``/``none``), ``ptp_no_exception_entry``,
+* ``fractional_trading`` false: a stock order by notional is a 422 ``40010001`` "qty is required",
+  one of a fractional quantity "qty must be integer", as Alpaca answers an account without fractional
+  trading (Alpaca-API#236); crypto pairs trade in fractions whatever it says. Closing a position
+  (``DELETE /v2/positions``) is not affected.
+* ``trade_confirm_email`` (``all``/``none``), ``ptp_no_exception_entry``,
   ``max_options_trading_level`` (0-3), ``dtbp_check`` and ``pdt_check`` (``entry``/``exit``/``both``)
   are stored and answered back only: the emulator sends no e-mail, lists no PTP symbol and no option,
   and its PDT protection does not depend on them. ``dtbp_check`` and ``pdt_check`` are null until a
@@ -19,14 +23,20 @@ What the emulator does with each field (alpaca-py's ``AccountConfiguration``):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from ...engine.spot.types import SpotOrderRequest
 from ...http import CallContext
 from ...params import ParamError, Params, Problem
+from . import errors
 from .common import RoutesBase, endpoint
+from .listing import CRYPTO
 from .order_request import flag
+
+if TYPE_CHECKING:
+    from ...runtime import Emulator
 
 CHECKS = {c: c for c in ("entry", "exit", "both")}
 EMAILS = {e: e for e in ("all", "none")}
@@ -62,6 +72,22 @@ def _multiplier(p: Params) -> int | None:
     if not isinstance(value, str) or value not in MULTIPLIERS:
         raise ParamError(Problem.INVALID, "max_margin_multiplier")
     return MULTIPLIERS[value]
+
+
+def fractional_trading(emulator: Emulator, account: str) -> bool:
+    """Whether ``account`` may send fractional and notional stock orders (its configuration)."""
+    table = emulator.wire_cache.get("account_configurations", {})
+    return bool(table.get(account, STORED_DEFAULTS)["fractional_trading"])
+
+
+def check_fractions(emulator: Emulator, account: str, req: SpotOrderRequest, asset_class: str) -> None:
+    """Alpaca's answer to a fractional stock order from an account without fractional trading."""
+    if asset_class == CRYPTO or fractional_trading(emulator, account):
+        return
+    if req.notional is not None:
+        raise errors.invalid_field("qty is required")
+    if req.qty is not None and req.qty % 1 != 0:
+        raise errors.invalid_field("qty must be integer")
 
 
 class ConfigurationRoutes(RoutesBase):

@@ -33,6 +33,7 @@ from ...params import Params
 from ..common import routing
 from . import errors
 from .common import RoutesBase, endpoint
+from .configurations import check_fractions
 from .listing import parse
 from .order_request import ORDER_FIELDS, REPLACE_FIELDS, flag, order_request, replace_terms
 from .trading import order_row
@@ -67,9 +68,10 @@ class OrderRoutes(RoutesBase):
     @endpoint("place_order", "POST", "/v2/orders", places_order=True)
     def place_order(self, ctx: CallContext) -> Response:
         p = self._body(ctx, set(ORDER_FIELDS))
-        req, _, nested = order_request(p)
+        req, symbol, nested = order_request(p)
         for inner in nested:
             routing.remember(ctx, inner)
+        check_fractions(self.emu, ctx.account or "", req, symbol.asset_class)
         if ctx.fill_ratio is not None:  # a partial_fill fault: part now, the rest on a later bar
             req = dataclasses.replace(req, fill_ratio=Decimal(str(ctx.fill_ratio)))
         order = self.emu.engine.submit_spot_order(ctx.account, req)  # type: ignore[arg-type]
