@@ -6,6 +6,8 @@ torchtrade emulator serve [--venue bitget|binance|alpaca] [--data [SYMBOL=]FILE 
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
 torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet]
 torchtrade report FILE [--out DIR]   the PNG and HTML of a saved run file
+torchtrade flatten --venue bitget|binance|alpaca --symbol SYMBOL [--base-url URL] [--production]
+                   cancel every order of the symbol and close every leg (keys from the environment/.env)
 torchtrade --version
 
 A bad value is one line on stderr and exit status 2, before anything starts.
@@ -262,6 +264,28 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flatten(args: argparse.Namespace) -> int:
+    from .envs.live.flatten import flatten
+    from .errors import ConfigError, TorchTradeError
+
+    where = args.base_url or ("production" if args.production else "practice account")
+    print(f"torchtrade flatten: {args.venue} {args.symbol} ({where})", flush=True)
+    try:
+        result = flatten(
+            args.venue,
+            args.symbol,
+            base_url=args.base_url,
+            production=args.production,
+            report=lambda line: print(f"  {line}", flush=True),
+        )
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+    except TorchTradeError as e:  # the venue refused the keys or could not be reached
+        print(f"torchtrade: error: {args.venue}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0 if result.complete else 1
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -296,6 +320,18 @@ REPORT_EXAMPLES = """examples:
 A run file is SQLite with the tables run, steps and fills (torchtrade.reports.store documents them):
 the demo writes one, and so does RunRecorder.save() after a run of any env.
 """
+FLATTEN_EXAMPLES = """examples:
+  torchtrade flatten --venue bitget --symbol BTC/USDT:USDT
+  torchtrade flatten --venue binance --symbol BTC/USDT:USDT --production
+  torchtrade flatten --venue alpaca --symbol AAPL
+  torchtrade flatten --venue bitget --symbol BTC/USDT:USDT --base-url http://127.0.0.1:8765
+
+Keys come from the environment or a .env file (BITGETACCESSAPIKEY/BITGETSECRETKEY/BITGETPASSPHRASE,
+BINANCE_API_KEY/BINANCE_API_SECRET, ALPACA_API_KEY/ALPACA_SECRET_KEY); against a local --base-url the
+emulator's default keys. Nothing on the account is changed besides the orders and the position.
+Exit status 0 when the symbol ends flat with no open order, 1 when not (or the venue failed), 2 on
+bad input.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"torchtrade {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{emulator,demo,report}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{emulator,demo,report,flatten}")
     emu = sub.add_parser("emulator", help="the local venue emulator", **fmt).add_subparsers(
         dest="action", required=True, metavar="{serve,tour}"
     )
@@ -417,6 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, help="folder for FILE's name with .png and .html (default: FILE's folder)"
     )
     report.set_defaults(func=_report)
+
+    flat = sub.add_parser(
+        "flatten",
+        help="cancel every order of a symbol and close every leg, from outside any env",
+        epilog=FLATTEN_EXAMPLES,
+        **fmt,
+    )
+    flat.add_argument("--venue", required=True, choices=["bitget", "binance", "alpaca"], help="the venue")
+    flat.add_argument(
+        "--symbol", required=True, help="ccxt swap symbol (BTC/USDT:USDT) or Alpaca symbol (AAPL, BTC/USD)"
+    )
+    flat.add_argument("--base-url", default=None, help="send every request there (an emulator)")
+    flat.add_argument(
+        "--production",
+        action="store_true",
+        help="the production account (default: the practice one: Bitget demo, Binance demo, Alpaca paper)",
+    )
+    flat.set_defaults(func=_flatten)
     return parser
 
 

@@ -21,6 +21,7 @@ from .bitget import (
 from .core.clock import EmulatorClock, VenueClock
 from .core.config import LiveEnvConfig, SLTPConfig
 from .core.env import LiveTradingEnv
+from .core.kill_switch import KillSwitch, kill_switch
 from .live.shared.config import FuturesEnvConfig
 from .utils import TimeFrame, TimeFrameUnit
 
@@ -39,10 +40,12 @@ __all__ = [
     "BitgetFuturesTradingEnvConfig",
     "EmulatorClock",
     "FuturesEnvConfig",
+    "KillSwitch",
     "LiveEnvConfig",
     "LiveTradingEnv",
     "SLTPConfig",
     "TimeFrame",
     "TimeFrameUnit",
     "VenueClock",
+    "kill_switch",
 ]

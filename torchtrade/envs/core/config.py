@@ -98,6 +98,14 @@ class LiveEnvConfig:
         max_position_size: the largest position value as a fraction of the portfolio value (None: no
             limit besides the free balance); a larger entry is cut to fit, or refused if what fits is
             below the venue's minimum, and ``info["orders"]`` says so.
+        max_drawdown: a loss limit, as a fraction of the starting value (the env's portfolio value
+            when it was built), 0 < x < 1; None: none. Reaching it flattens the symbol once (every
+            order cancelled, every leg closed), logs a WARNING once, and from then on every entry is
+            refused (the step holds; ``info["risk"]`` says so on every step). It does not re-arm at
+            reset; ``env.risk.rearm(value)`` does. See :mod:`torchtrade.envs.core.risk`.
+        max_orders_per_minute: orders the env itself sends in any 60 s of the venue's clock (None:
+            no limit). An entry that would pass it is refused client-side (``info["risk"]``); a close
+            is never refused.
         include_base_features: append raw OHLCV to the features.
         feature_warmup_bars: extra closed bars given to ``feature_preprocessing_fn`` before the window
             (None: as many as the window when a function is given, 0 otherwise).
@@ -139,6 +147,8 @@ class LiveEnvConfig:
     base_url: str | None = None
     initial_cash: float | None = 10_000.0
     max_position_size: float | None = None
+    max_drawdown: float | None = None
+    max_orders_per_minute: int | None = None
     include_base_features: bool = False
     feature_warmup_bars: int | None = None
     close_position_on_reset: bool = False
@@ -228,6 +238,17 @@ class LiveEnvConfig:
                 "must be a fraction of the portfolio value > 0 (1.0 = all of it; more with leverage)",
             )
             set_(self, "max_position_size", float(value))
+        if self.max_drawdown is not None:
+            value = self.max_drawdown
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            require(
+                ok and 0 < value < 1,
+                owner,
+                "max_drawdown",
+                value,
+                "must be a fraction of the starting value, 0 < x < 1 (0.2 = stop after losing 20 %)",
+            )
+            set_(self, "max_drawdown", float(value))
         threshold = self.bankrupt_threshold
         require(
             isinstance(threshold, int | float) and not isinstance(threshold, bool) and 0 <= threshold < 1,
@@ -251,6 +272,7 @@ class LiveEnvConfig:
                 "must be an http(s) URL",
             )
         integer_field(owner, "max_steps", self.max_steps, 1, optional=True)
+        integer_field(owner, "max_orders_per_minute", self.max_orders_per_minute, 1, optional=True)
         integer_field(owner, "feature_warmup_bars", self.feature_warmup_bars, 0, optional=True)
         for name, low in (
             ("request_timeout_ms", 1),

@@ -38,6 +38,7 @@ from .account import (
 from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
 from .execution import Entry, PartialFillPolicy, complete_close, execute_entry
+from .kill import enforce_drawdown, kill
 from .ledger import OwnLedger
 from .metrics import EpisodeMetrics, run_periods_per_year
 from .observation import FeatureBuilder, FeatureFn
@@ -45,6 +46,7 @@ from .outage import OutageGuard, OutagePolicy
 from .protocols import Feed, Trader
 from .reconcile import Evidence, Probes, Reconciler
 from .reward import RewardFn, log_return
+from .risk import RiskGuard, orders_for_entry
 from .schedule import BarSchedule, EveryBar
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ class LiveTradingEnv(EnvBase):
         funding_interval_ms: time between the venue's funding times (on UTC boundaries).
         schedule: which bars the env steps on (default: every ``execute_on`` bar, around the clock;
             :class:`~torchtrade.envs.core.schedule.SessionBars` for a market with sessions).
+        max_drawdown / max_orders_per_minute: risk limits (see :mod:`torchtrade.envs.core.risk`);
+            ``env.risk`` holds their state.
 
     Client-side brackets: on a venue without conditional orders (``trader.client_brackets``, Alpaca
     crypto), an SLTP entry's stop-loss and take-profit are the env's to enforce. After every step's
@@ -127,6 +131,8 @@ class LiveTradingEnv(EnvBase):
         max_position_size: float | None = None,
         funding_interval_ms: int = 8 * 3_600_000,
         schedule: BarSchedule | None = None,
+        max_drawdown: float | None = None,
+        max_orders_per_minute: int | None = None,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
         self.trader = trader
@@ -191,6 +197,9 @@ class LiveTradingEnv(EnvBase):
         if self.feed.candles(self.execute_on).empty:
             raise VenueError(f"the venue returned no closed {self.execute_on} candle: nothing to observe")
         self._refresh_account()
+        self.risk = RiskGuard(
+            max_drawdown, max_orders_per_minute, start_value=self.portfolio_value, symbol=trader.symbol
+        )
         if not trader.attached_brackets and not self.position.is_open:
             # Conditional orders left for a flat position (a crashed predecessor): never let them fire.
             orphans: dict[str, Any] = {}
@@ -400,6 +409,8 @@ class LiveTradingEnv(EnvBase):
             self._guard.run(
                 "enforcing the stop-loss and take-profit", lambda: self._enforce_levels(info), info
             )
+        if observed:
+            enforce_drawdown(self, info)
         if not observed and fresh is not None:
             # The order landed but the venue could not be read after it: its evidence waits for the
             # next read (a stale one must not make the env enter again), and meanwhile it is the
@@ -487,6 +498,11 @@ class LiveTradingEnv(EnvBase):
         if intent.kind == "close":
             outcome = self._close(leg="close", info=info)
             return self._evidence_of(outcome)
+        bracketed = isinstance(self.actions, SLTPActions)
+        refusal = self.risk.entry_refusal(self.clock.now_ms(), orders_for_entry(self.trader, bracketed))
+        if refusal is not None:
+            info["risk"] = refusal.as_dict()  # a risk limit holds the step: nothing is sent
+            return None
         entry = execute_entry(
             self.trader,
             intent,
@@ -657,6 +673,7 @@ class LiveTradingEnv(EnvBase):
         return again if again.accepted else outcome
 
     def _track(self, outcome: OrderOutcome) -> None:
+        self.risk.record_order(outcome, self.clock.now_ms())
         if outcome.order_id:
             self._our_orders.update(outcome.order_id.split(","))
 
@@ -752,6 +769,18 @@ class LiveTradingEnv(EnvBase):
             return outcome
 
         return self._boundary(flatten)
+
+    def kill(self) -> dict[str, Any]:
+        """Cancel every order and trigger of the symbol and close every leg, once; then refuse to open.
+
+        After it every step holds (an entry is refused, ``info["risk"]`` says so). A second call after
+        a complete kill sends nothing and returns ``{"status": "already_killed"}``; after an incomplete
+        one (``"status": "incomplete"``: the venue did not answer, a leg or an order is left) it tries
+        again. Returns the summary (``complete``, ``cancelled``, ``closes``, ``errors``...), also in
+        ``env.last_info["kill"]``. See :mod:`torchtrade.envs.core.kill`; for SIGINT/SIGTERM,
+        :func:`torchtrade.envs.kill_switch`.
+        """
+        return self._boundary(lambda: kill(self))
 
     def sync_positions(self) -> dict[str, Any]:
         """Re-read the venue's position and balance now."""

@@ -307,6 +307,21 @@ class AlpacaTrader(TraderBase):
         for order in self._open_orders():
             self.cancel_order(str(order.id))
 
+    def open_orders(self) -> list[dict[str, Any]]:
+        """Every open order of the symbol, stock or crypto (one request): ``{"id", "type", "book"}``."""
+        return [
+            {"id": str(o.id), "type": str(getattr(o.type, "value", o.type)), "book": "orders"}
+            for o in self._open_orders()
+        ]
+
+    def cancel_all(self) -> list[dict[str, Any]]:
+        """Cancel every open order of the symbol, bracket legs included (a kill, ``torchtrade
+        flatten``); returns those that were open. Alpaca's own cancel-all would cancel every symbol's."""
+        orders = self.open_orders()
+        for order in orders:
+            self.cancel_order(order["id"])
+        return orders
+
     # ------------------------------------------------------------------ sizing
 
     def _buffer(self) -> float:

@@ -94,4 +94,6 @@ def core_settings(config: LiveEnvConfig, retrier: Retrier) -> dict[str, Any]:
         "reread_backoff_s": config.retry_backoff_s,
         "initial_cash": config.initial_cash,
         "max_position_size": config.max_position_size,
+        "max_drawdown": config.max_drawdown,
+        "max_orders_per_minute": config.max_orders_per_minute,
     }

@@ -492,6 +492,28 @@ class FuturesTrader(TraderBase):
     def _cancel_all_params(self) -> list[dict[str, Any]]:
         return [{}]
 
+    def open_orders(self) -> list[dict[str, Any]]:
+        """Every open order and trigger of the symbol, in each of the venue's books (one request per
+        book): ``{"id", "type", "book"}``."""
+        out = []
+        for params in self._cancel_all_params():
+            rows = self.call(
+                "fetch_open_orders", self.exchange.fetch_open_orders, self.symbol, None, None, dict(params)
+            )
+            book = params.get("planType") or ("trigger" if params.get("trigger") else "regular")
+            out += [{"id": str(o.get("id")), "type": o.get("type"), "book": book} for o in rows]
+        return out
+
+    def cancel_all(self) -> list[dict[str, Any]]:
+        """Cancel every open order and trigger of the symbol (a kill, ``torchtrade flatten``); returns
+        those that were open. Only the books that hold one are asked to cancel."""
+        orders = self.open_orders()
+        for params in self._cancel_all_params():
+            book = params.get("planType") or ("trigger" if params.get("trigger") else "regular")
+            if any(o["book"] == book for o in orders):
+                self.call("cancel_all_orders", self.exchange.cancel_all_orders, self.symbol, dict(params))
+        return orders
+
     def _submit(
         self,
         action: str,
