@@ -300,6 +300,7 @@ TOP_EXAMPLES = """examples (no keys, no network):
   torchtrade report torchtrade-demo/run.sqlite
   torchtrade emulator serve --venue binance
   torchtrade emulator tour
+  torchtrade flatten --venue bitget --symbol BTC/USDT:USDT   (keys from the environment/.env)
 
 Every command has its own --help.
 """

@@ -65,7 +65,7 @@ def test_version(capsys):
 @pytest.mark.parametrize(
     ("argv", "shown"),
     [
-        ([], ["{emulator,demo,report}", "--version"]),
+        ([], ["{emulator,demo,report,flatten}", "--version"]),
         (
             ["emulator", "serve"],
             [
@@ -89,6 +89,17 @@ def test_version(capsys):
             ["(default: 400)", "(default: torchtrade-demo)", "examples", "torchtrade demo --steps 120"],
         ),
         (["report"], ["FILE", "(default: FILE's folder)", "torchtrade report torchtrade-demo/run.sqlite"]),
+        (
+            ["flatten"],
+            [
+                "{bitget,binance,alpaca}",
+                "--symbol",
+                "--base-url",
+                "--production",
+                "examples",
+                "Exit status 0",
+            ],
+        ),
     ],
 )
 def test_every_help_shows_its_choices_defaults_and_examples(capsys, argv, shown):
