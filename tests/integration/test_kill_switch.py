@@ -130,6 +130,38 @@ def test_a_signal_flattens_the_venue_and_exits_0_within_5_s(request, venue, mode
     assert "Traceback" not in err
 
 
+def test_a_second_sigint_during_the_kill_forces_the_exit(emulator):
+    control = ControlClient(emulator.url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.kill_switch_child", "bitget", emulator.url],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lines_of(proc.stdout), "ready", proc)
+        # The kill's first request (the open orders) hangs until the client gives up: the kill is slow.
+        control.add_fault("timeout", route="orders_pending", delay_s=20.0)
+        errors = lines_of(proc.stderr)
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STARTUP_S
+        while "killing the env" not in errors.get(timeout=deadline - time.monotonic()):
+            pass
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 130
+    assert took < 2.0, f"exited after {took:.1f} s"
+    assert len(control.positions()) == 1  # forced: the venue is left as it was
+
+
 def test_the_kill_switch_in_process_restores_the_handlers(emulator):
     env = make("bitget", emulator)
     env.reset()

@@ -290,3 +290,35 @@ def test_kill_with_the_venue_down_is_incomplete_then_retried(emulator):
     assert summary["complete"]
     assert emulator.control.positions() == []
     assert open_orders(emulator) == []
+
+
+def test_kill_an_alpaca_stock_bracket(alpaca_emulator):
+    from torchtrade.envs import AlpacaSLTPTorchTradingEnv, AlpacaSLTPTradingEnvConfig
+
+    alpaca_emulator.control.reset(history_bars=400, weight_limit=10**9)  # Friday 12:46 ET: open
+    env = AlpacaSLTPTorchTradingEnv(
+        AlpacaSLTPTradingEnvConfig(
+            symbol="SPY",
+            base_url=alpaca_emulator.url,
+            time_frames=["1min"],
+            window_sizes=[10],
+            stoploss_levels=(-0.5,),
+            takeprofit_levels=(1.0,),
+            include_short_positions=False,
+            max_orders_per_minute=5,
+        ),
+        clock=EmulatorClock(alpaca_emulator.control),
+        retry_sleep=lambda s: None,
+    )
+    env.reset()
+    _, _, _, info = env.step(1)
+    assert info["position"] > 0
+    assert len(open_orders(alpaca_emulator)) == 2  # the bracket's take-profit and stop-loss legs
+    summary = env.kill()
+    assert summary["complete"]
+    assert summary["cancelled"] == 2
+    assert alpaca_emulator.control.positions() == []
+    assert open_orders(alpaca_emulator) == []
+    _, _, _, info = env.step(1)
+    assert info["risk"]["reason"] == "killed"
+    assert env.kill()["status"] == "already_killed"
