@@ -24,12 +24,17 @@ from torchtrade.envs import (
     AlpacaSLTPTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
+    BinanceFuturesTorchTradingEnv,
+    BinanceFuturesTradingEnvConfig,
     BitgetFuturesSLTPTorchTradingEnv,
     BitgetFuturesSLTPTradingEnvConfig,
+    BitgetFuturesTorchTradingEnv,
+    BitgetFuturesTradingEnvConfig,
     EmulatorClock,
     kill_switch,
 )
 from torchtrade.envs.core.kill_switch import KillSwitchInterrupt
+from torchtrade.envs.live.flatten import flatten
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_WITHIN_S = 5.0
@@ -226,7 +231,7 @@ def flatten_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("venue", ["bitget", "binance"])
-def test_torchtrade_flatten_from_another_process(request, venue):
+def test_torchtrade_flatten_from_another_process(request, capsys, venue):
     server = request.getfixturevalue("emulator" if venue == "bitget" else "binance_emulator")
     env = make(venue, server)
     env.reset()
@@ -246,12 +251,10 @@ def test_torchtrade_flatten_from_another_process(request, venue):
     # The env finds the position gone at its next step, and its own brackets with it.
     _, _, _, info = env.step(0)
     assert info["position"] == 0
-    again = flatten_cli("--venue", venue, "--symbol", BTC, "--base-url", server.url)
-    assert again.returncode == 0
-    assert (
-        again.stdout.splitlines()[-1].strip()
-        == f"{BTC}: flat, no open orders; cancelled 0 order(s), sent 0 close(s)"
-    )
+    # Once flat, flattening again sends nothing (in this process: the CLI's main, same code).
+    assert main(["flatten", "--venue", venue, "--symbol", BTC, "--base-url", server.url]) == 0
+    last = capsys.readouterr().out.splitlines()[-1].strip()
+    assert last == f"{BTC}: flat, no open orders; cancelled 0 order(s), sent 0 close(s)"
 
 
 def test_torchtrade_flatten_alpaca_bracket(alpaca_emulator):
@@ -304,3 +307,36 @@ def test_flatten_without_keys_names_the_variable(capsys, monkeypatch, tmp_path):
     err = capsys.readouterr().err.strip()
     assert "api_key is missing" in err
     assert "BITGETACCESSAPIKEY" in err
+
+
+@pytest.mark.parametrize("venue", ["bitget", "binance"])
+def test_flatten_closes_both_legs_of_a_hedge_mode_account(request, venue):
+    """A hedge-mode account is recognised from its position rows: each leg is closed on its side."""
+    server = request.getfixturevalue("emulator" if venue == "bitget" else "binance_emulator")
+    env_cls, cfg_cls = {
+        "bitget": (BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig),
+        "binance": (BinanceFuturesTorchTradingEnv, BinanceFuturesTradingEnvConfig),
+    }[venue]
+    env = env_cls(
+        cfg_cls(
+            base_url=server.url,
+            quantity_per_trade=0.01,
+            leverage=5,
+            position_mode="hedge",
+            time_frames=["1min"],
+            window_sizes=[10],
+        ),
+        clock=EmulatorClock(server.control),
+        retry_sleep=lambda s: None,
+    )
+    env.reset()
+    env.step(2)  # the env's long
+    trader = env.trader  # and a short beside it, as another client of the account would open it
+    trader.exchange.create_order(BTC, "market", "sell", 0.02, None, trader._order_params("othershort1"))
+    assert {p["side"]: p["qty"] for p in server.control.positions()} == {"long": "0.01", "short": "0.02"}
+    lines: list[str] = []
+    result = flatten(venue, BTC, base_url=server.url, report=lines.append)
+    assert result.complete
+    assert lines[0] == "close long 0.01, short 0.02: accepted" + lines[0].split("accepted", 1)[1]
+    assert server.control.positions() == []
+    assert open_orders(server.control) == []
