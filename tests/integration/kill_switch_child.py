@@ -12,6 +12,8 @@ import sys
 
 from torchtrade.emulator.control import ControlClient
 from torchtrade.envs import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
     BitgetFuturesSLTPTorchTradingEnv,
@@ -21,6 +23,7 @@ from torchtrade.envs import (
 )
 
 ENVS = {
+    "alpaca": (AlpacaSLTPTorchTradingEnv, AlpacaSLTPTradingEnvConfig),
     "bitget": (BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
     "binance": (BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig),
 }
@@ -28,10 +31,11 @@ ENVS = {
 
 def main(venue: str, url: str, mode: str = "context") -> None:
     env_cls, cfg_cls = ENVS[venue]
+    # Alpaca: SPY (the emulator's default stock), a bracket of whole shares bought with the budget
+    sizing = {"symbol": "SPY"} if venue == "alpaca" else {"quantity_per_trade": 0.01, "leverage": 5}
     config = cfg_cls(
         base_url=url,
-        quantity_per_trade=0.01,
-        leverage=5,
+        **sizing,
         time_frames=["1min"],
         window_sizes=[10],
         # far levels: the brackets must still be resting when the signal comes

@@ -1,6 +1,7 @@
-"""The kill switch in real processes: SIGINT to a process trading under ``kill_switch`` leaves the venue
-flat with no orders and the process exits 0 within 5 s; ``torchtrade flatten`` does the same from
-another process. Every venue call goes through the real SDK over HTTP to an emulator served here."""
+"""The kill switch in real processes (Bitget, Binance, Alpaca): SIGINT to a process trading under
+``kill_switch`` leaves the venue flat with no orders and the process exits 0 within 5 s; ``torchtrade
+flatten`` does the same from another process. Every venue call goes through the real SDK over HTTP to
+an emulator served here."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from torchtrade.envs.live.flatten import flatten
 ROOT = Path(__file__).resolve().parents[2]
 KILL_WITHIN_S = 5.0
 STARTUP_S = 90.0  # importing torch and torchrl in a child on a loaded machine
+FIXTURES = {"bitget": "emulator", "binance": "binance_emulator", "alpaca": "alpaca_emulator"}
 ENVS = {
     "bitget": (BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
     "binance": (BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig),
@@ -98,11 +100,14 @@ def wait_for(lines: queue.Queue[str], word: str, proc: subprocess.Popen[str]) ->
         ("binance", "context", signal.SIGINT),
         ("bitget", "context", signal.SIGTERM),
         ("bitget", "installer", signal.SIGINT),
+        ("alpaca", "context", signal.SIGINT),
     ],
-    ids=["bitget-sigint", "binance-sigint", "bitget-sigterm", "bitget-installer"],
+    ids=["bitget-sigint", "binance-sigint", "bitget-sigterm", "bitget-installer", "alpaca-sigint"],
 )
 def test_a_signal_flattens_the_venue_and_exits_0_within_5_s(request, venue, mode, signum):
-    server = request.getfixturevalue("emulator" if venue == "bitget" else "binance_emulator")
+    server = request.getfixturevalue(FIXTURES[venue])
+    if venue == "alpaca":
+        server.control.reset(history_bars=400, weight_limit=10**9)  # Friday 12:46 ET, the market open
     control = ControlClient(server.url)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.integration.kill_switch_child", venue, server.url, mode],
