@@ -10,6 +10,7 @@ its secret value.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +132,10 @@ class LiveEnvConfig:
         env_id: prefix of this env's client order ids (random if None): at most 10 ASCII letters or
             digits.
         seed: seed of the env's private RNG (random actions).
+        journal: a SQLite file (``"run.sqlite"``) where the env records its identity, every order
+            (before sending it) and its outcome, fills, reads, equity and counters; a new env with the
+            same file resumes where the last one stopped (see :mod:`torchtrade.envs.core.journal`).
+            ``torchtrade report FILE`` reads it. None: no journal. Its directory must exist.
 
     Warnings:
         A short retry backoff with many attempts can get an account rate-limited or banned.
@@ -167,6 +172,7 @@ class LiveEnvConfig:
     max_contradiction_steps: int = 10
     env_id: str | None = None
     seed: int | None = None
+    journal: str | os.PathLike[str] | None = None
 
     #: secret fields (held as :class:`Secret`, shown as ``***``); a venue adds its own (a passphrase)
     SECRET_FIELDS = ("api_secret",)
@@ -309,6 +315,18 @@ class LiveEnvConfig:
                 "at most 10 ASCII letters or digits",
             )
         integer_field(owner, "seed", self.seed, -(2**63), optional=True)
+        if self.journal is not None:
+            path = self.journal
+            require(
+                isinstance(path, str | os.PathLike) and str(os.fspath(path)).strip() != "",
+                owner,
+                "journal",
+                path,
+                "must be a file path",
+            )
+            parent = os.path.dirname(os.path.abspath(os.fspath(path)))
+            require(os.path.isdir(parent), owner, "journal", path, f"its directory {parent} does not exist")
+            require(not os.path.isdir(os.fspath(path)), owner, "journal", path, "is a directory, not a file")
 
 
 @dataclass(frozen=True, kw_only=True)

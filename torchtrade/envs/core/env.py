@@ -16,6 +16,7 @@ then answers gym-style: ``obs, reward, done, info = env.step(2)``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ from .account import (
 from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
 from .execution import Entry, PartialFillPolicy, complete_close, execute_entry
+from .journal import Journal, JournaledTrader
 from .kill import enforce_drawdown, kill
 from .ledger import OwnLedger
 from .metrics import EpisodeMetrics, run_periods_per_year
@@ -88,6 +90,8 @@ class LiveTradingEnv(EnvBase):
             :class:`~torchtrade.envs.core.schedule.SessionBars` for a market with sessions).
         max_drawdown / max_orders_per_minute: risk limits (see :mod:`torchtrade.envs.core.risk`);
             ``env.risk`` holds their state.
+        journal: a SQLite file the env records itself in and resumes from (see
+            :mod:`torchtrade.envs.core.journal`; None: none).
 
     Client-side brackets: on a venue without conditional orders (``trader.client_brackets``, Alpaca
     crypto), an SLTP entry's stop-loss and take-profit are the env's to enforce. After every step's
@@ -133,9 +137,12 @@ class LiveTradingEnv(EnvBase):
         schedule: BarSchedule | None = None,
         max_drawdown: float | None = None,
         max_orders_per_minute: int | None = None,
+        journal: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
-        self.trader = trader
+        self._journal = Journal(journal) if journal is not None else None
+        self._resumed = False  # the first reset continues the journaled episode
+        self.trader = JournaledTrader(trader, self._journal) if self._journal is not None else trader
         self.feed = feed
         self.clock = clock
         self.actions = actions
@@ -211,6 +218,8 @@ class LiveTradingEnv(EnvBase):
                     trader.symbol,
                 )
             self.last_info = {"orphans_cancelled": orphans.get("brackets_cancelled", 0)}
+        if self._journal is not None:
+            self._resumed = self._journal.attach(self)
         self._make_specs()
         if seed is not None:
             self.set_seed(seed)
@@ -374,19 +383,24 @@ class LiveTradingEnv(EnvBase):
             if not self.trader.attached_brackets and not self.position.is_open and not before.is_open:
                 self._cancel_leftover_brackets(info)  # orphans of a crashed run, or of someone else
 
-        self.episode += 1
-        self.step_count = 0
+        resumed, self._resumed = self._resumed, False
+        if not resumed:
+            self.episode += 1
+            self.step_count = 0
         ok, _ = self._guard.run("resetting", read, info)
-        if ok and self.close_position_on_reset and self.position.is_open:
+        if ok and self.close_position_on_reset and self.position.is_open and not resumed:
             before = self.position
             outcome = self._close(leg="reset", info=info)
             fresh = self._evidence_of(outcome)
             self._guard.run("resetting", lambda: self._after_reset_close(before, fresh, info), info)
         self.holding_time = 0 if not self.position.is_open else self.holding_time
-        self.metrics = EpisodeMetrics(seen_fill_ids=self.metrics.seen_fill_ids)
-        if ok:
-            self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
+        if not resumed:
+            self.metrics = EpisodeMetrics(seen_fill_ids=self.metrics.seen_fill_ids)
+            if ok:
+                self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
         self._finish_info(info)
+        if self._journal is not None:
+            self._journal.record(self, info, None, row=not resumed)
         out = self._observation()
         out.update(self._done_td(False, False))
         return out
@@ -396,6 +410,7 @@ class LiveTradingEnv(EnvBase):
         self._settle(before, fresh, info)
 
     def _step_inner(self, action: int) -> TensorDictBase:
+        self._resumed = False
         info = self._new_info()
         before = self.position
         previous_value = self.portfolio_value
@@ -442,6 +457,8 @@ class LiveTradingEnv(EnvBase):
                 del info["data_exhausted"]
         info["terminated"], info["truncated"] = terminated, truncated
         self._finish_info(info)
+        if self._journal is not None:
+            self._journal.record(self, info, reward)
         out = self._observation()
         out.set("reward", torch.tensor([reward], dtype=torch.float32))
         out.update(self._done_td(terminated, truncated))
@@ -766,6 +783,8 @@ class LiveTradingEnv(EnvBase):
             if outcome.accepted:
                 self._read_fills(info)
             self._finish_info(info)
+            if self._journal is not None:
+                self._journal.record(self, info, None)
             return outcome
 
         return self._boundary(flatten)

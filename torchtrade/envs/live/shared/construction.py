@@ -96,4 +96,5 @@ def core_settings(config: LiveEnvConfig, retrier: Retrier) -> dict[str, Any]:
         "max_position_size": config.max_position_size,
         "max_drawdown": config.max_drawdown,
         "max_orders_per_minute": config.max_orders_per_minute,
+        "journal": config.journal,
     }

@@ -1,0 +1,563 @@
+"""The journal: a SQLite file a live env writes as it goes, so that a new process resumes where it was.
+
+``journal="run.sqlite"`` on any env config. The file is a run file (:mod:`torchtrade.reports.store`:
+``run``, ``steps`` and ``fills``, so ``torchtrade report run.sqlite`` reads it) plus tables of its own:
+
+* ``journal_state``: key/value JSON: the env's counters and bookkeeping as of its last step (episode,
+  step, holding time, fill and funding cursors, bracket flags, the metrics' and own ledger's sums).
+* ``orders``: every order the env sends, written (and committed) **before** it is sent, with its
+  client id; its outcome is written when the trader answers. A row still ``sending`` at restart is an
+  order whose fate the dead process never learned.
+* ``reads``: every position and balance read, as read (written with the step's transaction).
+* ``equity``: the portfolio value the episode's metrics hold, one row per ``record_value``.
+
+The run's identity (env_id, venue, symbol, the config without its secrets) is in ``run``.
+
+Durability: WAL mode with ``synchronous=NORMAL``. A commit is in the WAL file when ``commit`` returns,
+so a process killed with SIGKILL loses nothing committed; only an OS crash or a power cut can lose the
+last transactions (never corrupt the file). An order row is committed before its request leaves.
+
+Resume (a new env on the same file, :meth:`Journal.attach`):
+
+* the same env_id, so client ids keep their prefix; the step counter goes past every step that has an
+  order in the journal, so a resumed run never makes a client id the last run made;
+* an order left ``sending`` is looked up on the venue by its client id: found, it is ``landed`` and the
+  env adopts it (its id is the env's, its fills are read now); not found, it is ``not_sent``. Bitget's
+  close-position call takes no client id: such a close is ``unresolved`` and the position read decides.
+  The step that sent it counts as done;
+* episode and step counters, holding time (the step rule applied to the step that crashed, when it
+  sent an order), metrics (sums, equity, seen fills), the own ledger (``initial_cash`` accounting);
+* brackets: kept when the position is still there, cancelled when it is gone.
+
+The first ``reset()`` of a resumed env continues the journaled episode (no new episode, metrics kept,
+no ``close_position_on_reset``): a training loop that starts with ``reset()`` picks up where it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ...errors import ConfigError, TransientVenueError, VenueError
+from ...reports.recorder import RunRecorder, env_meta
+from ...reports.store import FORMAT, SCHEMA
+from .account import BalanceState, OrderOutcome, PositionState
+from .metrics import EpisodeMetrics
+
+logger = logging.getLogger(__name__)
+
+JOURNAL_SCHEMA = (
+    SCHEMA
+    + """
+CREATE TABLE IF NOT EXISTS journal_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL               -- JSON
+);
+CREATE TABLE IF NOT EXISTS orders (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_oid  TEXT NOT NULL,
+    episode     INTEGER NOT NULL,
+    step        INTEGER NOT NULL,     -- the env's step counter when the id was made
+    time_ms     INTEGER NOT NULL,     -- the env's clock when it was sent
+    call        TEXT NOT NULL,        -- 'open', 'close' or 'place_bracket'
+    action      TEXT NOT NULL,        -- 'open_long', 'close', 'stop_loss', ...
+    request     TEXT NOT NULL,        -- JSON: what was asked
+    status      TEXT NOT NULL,        -- 'sending', then the outcome's status, or at restart
+                                      -- 'landed', 'not_sent' or 'unresolved'
+    order_id    TEXT,
+    outcome     TEXT                  -- JSON: the OrderOutcome (or the restart's finding)
+);
+CREATE INDEX IF NOT EXISTS orders_by_client_oid ON orders (client_oid);
+CREATE TABLE IF NOT EXISTS reads (
+    time_ms INTEGER NOT NULL,
+    episode INTEGER NOT NULL,
+    step    INTEGER NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('position', 'balance')),
+    value   TEXT NOT NULL             -- JSON
+);
+CREATE TABLE IF NOT EXISTS equity (
+    episode INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    value   REAL NOT NULL
+);
+"""
+)
+
+#: order statuses that left an order on the venue
+LANDED = ("accepted", "landed")
+
+
+def _position_json(p: PositionState) -> dict[str, Any]:
+    return {"side": p.side, "signed_size": p.signed_size, "legs": p.legs_info()}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, str | int | float | bool) or v is None:
+        return v
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return str(getattr(v, "value", v))
+
+
+def config_summary(config: Any) -> dict[str, Any]:
+    """A config's fields without keys and secrets (those are never written)."""
+    if config is None or not dataclasses.is_dataclass(config):
+        return {}
+    hidden = {"api_key", *getattr(config, "SECRET_FIELDS", ())}
+    return {
+        f.name: _jsonable(getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if f.name not in hidden and "secret" not in f.name and "passphrase" not in f.name
+    }
+
+
+class Journal:
+    """One env's journal file (see the module docstring). Single-threaded, like the env."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(JOURNAL_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(f"journal={str(path)!r}: cannot be used as a journal ({e})") from None
+        self._env: Any = None
+        self._reads: list[tuple[int, int, int, str, str]] = []
+        self._recorder = RunRecorder()
+        self._equity_written = 0
+        self.resumed = False
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ small SQL helpers
+
+    def state(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM journal_state")}
+
+    def orders(self) -> list[dict[str, Any]]:
+        cur = self._db.execute("SELECT * FROM orders ORDER BY seq")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def _put(self, table: str, values: Mapping[str, Any]) -> None:
+        self._db.executemany(
+            f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)",
+            [(k, json.dumps(v)) for k, v in values.items()],
+        )
+
+    # ------------------------------------------------------------------ orders (committed one by one)
+
+    def _where(self) -> tuple[int, int, int]:
+        env = self._env
+        return int(env.episode), int(env.step_count), int(env.clock.now_ms())
+
+    def sending(self, client_oid: str, call: str, action: str, request: Mapping[str, Any]) -> int:
+        """Record an order about to be sent; returns its row (committed before the request leaves)."""
+        episode, step, now = self._where()
+        cur = self._db.execute(
+            "INSERT INTO orders (client_oid, episode, step, time_ms, call, action, request, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending')",
+            (client_oid, episode, step, now, call, action, json.dumps(request, default=str)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def answered(self, seq: int, outcome: OrderOutcome) -> None:
+        self._db.execute(
+            "UPDATE orders SET status = ?, order_id = ?, outcome = ? WHERE seq = ?",
+            (outcome.status, outcome.order_id, json.dumps(outcome.as_dict(), default=str), seq),
+        )
+
+    def read(self, kind: str, value: PositionState | BalanceState) -> None:
+        """A position or balance read: kept until the step's transaction writes it."""
+        if self._env is None:
+            return
+        episode, step, now = self._where()
+        data = _position_json(value) if isinstance(value, PositionState) else dataclasses.asdict(value)
+        self._reads.append((now, episode, step, kind, json.dumps(data)))
+
+    # ------------------------------------------------------------------ after a step, reset or close
+
+    def record(self, env: Any, info: Mapping[str, Any], reward: float | None, *, row: bool = True) -> None:
+        """One transaction: the step's row (report format), its new fills, reads, equity and state."""
+        self._recorder.record(env, info, reward=reward)
+        steps, self._recorder.steps = self._recorder.steps, []
+        fills, self._recorder.fills = self._recorder.fills, []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if row:
+                for s in steps:
+                    self._insert("INSERT INTO steps", s)
+            for f in fills:
+                self._insert("INSERT OR IGNORE INTO fills", f)
+            self._db.executemany("INSERT INTO reads VALUES (?, ?, ?, ?, ?)", self._reads)
+            self._reads = []
+            self._write_equity(env)
+            self._put("journal_state", self._snapshot(env))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _insert(self, verb: str, row: Mapping[str, Any]) -> None:
+        names = ["time_ms" if k == "time" else k for k in row]
+        marks = ", ".join("?" * len(names))
+        self._db.execute(f"{verb} ({', '.join(names)}) VALUES ({marks})", [_sql(v) for v in row.values()])
+
+    def _write_equity(self, env: Any) -> None:
+        m: EpisodeMetrics = env.metrics
+        if len(m.equity) < self._equity_written:  # a new episode: its metrics started over
+            self._equity_written = 0
+        new = zip(m.timestamps[self._equity_written :], m.equity[self._equity_written :], strict=True)
+        self._db.executemany(
+            "INSERT INTO equity VALUES (?, ?, ?)", [(int(env.episode), int(t), float(v)) for t, v in new]
+        )
+        self._equity_written = len(m.equity)
+
+    def _snapshot(self, env: Any) -> dict[str, Any]:
+        m: EpisodeMetrics = env.metrics
+        own = env._own
+        return {
+            "env_id": env.client_ids.env_id,
+            "episode": env.episode,
+            "step": env.step_count,
+            "holding_time": env.holding_time,
+            "position": _position_json(env.position),
+            "fills_from": env._fills_from,
+            "last_fill_ms": env._last_fill_ms,
+            "funding_from": env._funding_from,
+            "brackets_live": env._brackets_live,
+            "must_flatten": env._must_flatten,
+            "client_levels": list(env._client_levels) if env._client_levels is not None else None,
+            "levels_checked_ms": env._levels_checked_ms,
+            "metrics": {
+                "initial_value": m.initial_value,
+                "fees": m.fees,
+                "funding": m.funding,
+                "realized_pnl": m.realized_pnl,
+                "fills": m.fills,
+                "closed_trades": m.closed_trades,
+            },
+            "own": {
+                "realized_pnl": own.realized_pnl,
+                "fees": own.fees,
+                "funding": own.funding,
+                "funding_ids": sorted(own._funding),
+            },
+        }
+
+    # ------------------------------------------------------------------ start or resume
+
+    def attach(self, env: Any) -> bool:
+        """Bind to a freshly built env: a new journal records its identity; a used one resumes it.
+
+        What the resume did is ``env.last_info["resumed"]``. Returns whether the env resumed inside an
+        episode (its first reset then continues that episode).
+        """
+        self._env = env
+        state = self.state()
+        meta = {
+            **env_meta(env),
+            "format": FORMAT,
+            "env_id": env.client_ids.env_id,
+            "config": config_summary(getattr(env, "config", None)),
+        }
+        if not state:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._put("run", meta)
+            self._put("journal_state", self._snapshot(env))
+            self._db.execute("COMMIT")
+            return False
+        self._check_identity(env, state)
+        report = self._resume(env, state)
+        self._db.execute("BEGIN IMMEDIATE")
+        self._put("run", {k: v for k, v in meta.items() if k not in ("env_id",)})
+        self._put("journal_state", self._snapshot(env))
+        self._db.execute("COMMIT")
+        self.resumed = True
+        env.last_info["resumed"] = report
+        return env.episode > 0
+
+    def _check_identity(self, env: Any, state: Mapping[str, Any]) -> None:
+        run = {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM run")}
+        symbol, venue = env_meta(env)["symbol"], env_meta(env)["venue"]
+        if (run.get("symbol"), run.get("venue")) != (symbol, venue):
+            raise ConfigError(
+                f"journal={str(self.path)!r}: belongs to {run.get('venue')} {run.get('symbol')}, "
+                f"not {venue} {symbol}"
+            )
+        wanted = getattr(getattr(env, "config", None), "env_id", None)
+        if wanted is not None and wanted != state["env_id"]:
+            raise ConfigError(
+                f"env_id={wanted!r} and journal={str(self.path)!r} conflict: the journal's env is "
+                f"{state['env_id']!r}; give one of them"
+            )
+
+    def _resume(self, env: Any, state: Mapping[str, Any]) -> dict[str, Any]:
+        env.client_ids.env_id = state["env_id"]
+        env.episode = int(state["episode"])
+        resolved = self._resolve_pending(env)
+        orders = self.orders()
+        in_episode = [o["step"] for o in orders if o["episode"] == env.episode]
+        # Never reuse an (episode, step) that made client ids: the step that crashed counts as done.
+        env.step_count = max([int(state["step"]), *(s + 1 for s in in_episode)])
+        crashed_step = env.step_count > int(state["step"])
+        self._restore_books(env, state)
+        env._our_orders.update(
+            oid for o in orders if o["status"] in LANDED for oid in str(o["order_id"] or "").split(",") if oid
+        )
+        self._recorder._learn_orders([self._as_order(o) for o in orders if o["status"] in LANDED], None)
+        self._recorder._update_levels([self._as_order(o) for o in orders if o["status"] in LANDED][-3:])
+        self._recorder.meta = env_meta(env)
+        # Holding time: the step rule, for the step that crashed after sending; else as journaled.
+        was = state["position"]
+        now = env.position
+        same_side = now.is_open and was["side"] is not None and now.side == was["side"]
+        held = int(state["holding_time"])
+        if not now.is_open:
+            env.holding_time = 0
+        elif crashed_step:
+            env.holding_time = held + 1 if same_side else 1
+        else:
+            env.holding_time = held if same_side else 1
+        brackets = self._resume_brackets(env, state, orders)
+        info = env._new_info()
+        env._read_fills(info)  # the fills of an order that landed while nobody was looking
+        env._finish_info(info)
+        self.record(env, info, None, row=False)
+        report = {
+            "env_id": state["env_id"],
+            "episode": env.episode,
+            "step": env.step_count,
+            "orders": resolved,
+            "fills": len(info["fills"]),
+            **brackets,
+        }
+        logger.info(
+            "resumed env %s of %s from %s: episode %d, step %d, %d pending order(s) resolved",
+            state["env_id"],
+            env.trader.symbol,
+            self.path,
+            env.episode,
+            env.step_count,
+            len(resolved),
+        )
+        return report
+
+    @staticmethod
+    def _as_order(row: Mapping[str, Any]) -> dict[str, Any]:
+        """A journal row as the ``info["orders"]`` entry the recorder learns order ids and levels from."""
+        out = json.loads(row["outcome"] or "{}")
+        out.setdefault("action", row["action"])
+        out.setdefault("client_oid", row["client_oid"])
+        out["status"] = "accepted"
+        out["order_id"] = row["order_id"]
+        return out
+
+    def _restore_books(self, env: Any, state: Mapping[str, Any]) -> None:
+        env._fills_from = int(state["fills_from"])
+        env._last_fill_ms = state["last_fill_ms"]
+        env._funding_from = int(state["funding_from"])
+        env._next_funding = env._funding_time_after(env._funding_from)
+        env._brackets_live = bool(state["brackets_live"])
+        env._must_flatten = bool(state["must_flatten"])
+        levels = state["client_levels"]
+        env._client_levels = tuple(levels) if levels is not None and env.position.is_open else None
+        env._levels_checked_ms = int(state["levels_checked_ms"])
+        seen = {r[0] for r in self._db.execute("SELECT id FROM fills")}
+        m = state["metrics"]
+        equity = list(
+            self._db.execute(
+                "SELECT time_ms, value FROM equity WHERE episode = ? ORDER BY rowid", (env.episode,)
+            )
+        )
+        env.metrics = EpisodeMetrics(
+            initial_value=float(m["initial_value"]),
+            equity=[float(v) for _, v in equity],
+            timestamps=[int(t) for t, _ in equity],
+            fees=float(m["fees"]),
+            funding=float(m["funding"]),
+            realized_pnl=float(m["realized_pnl"]),
+            fills=int(m["fills"]),
+            closed_trades=[float(x) for x in m["closed_trades"]],
+            seen_fill_ids=seen,
+        )
+        self._equity_written = len(equity)
+        own = state["own"]
+        env._own.realized_pnl, env._own.fees, env._own.funding = (
+            own["realized_pnl"],
+            own["fees"],
+            own["funding"],
+        )
+        env._own._fills.update(seen)
+        env._own._funding.update(own["funding_ids"])
+        self._recorder._seen_fills.update(seen)
+
+    def _resolve_pending(self, env: Any) -> list[dict[str, Any]]:
+        """Orders left ``sending`` by a dead process: found on the venue by client id, or not."""
+        out = []
+        trader = env.trader
+        for row in self.orders():
+            if row["status"] != "sending":
+                continue
+            client_oid = row["client_oid"]
+            no_client_id = row["call"] == "close" and bool(
+                getattr(getattr(trader, "profile", None), "close_position_call", False)
+            )
+            found: dict[str, Any] | None = None
+            status, why = "not_sent", "the venue has no order with this client id"
+            if no_client_id:
+                status, why = (
+                    "unresolved",
+                    "a close-position call has no client id: the position read decides",
+                )
+            else:
+                try:
+                    found = trader.find_order(client_oid)
+                    if found is None and row["call"] == "place_bracket":
+                        found = next(
+                            (b for b in trader.open_brackets() if b.get("clientOrderId") == client_oid), None
+                        )
+                except TransientVenueError:
+                    raise
+                except VenueError as e:
+                    status, why = "unresolved", f"looking it up failed: {e}"
+                if found is not None:
+                    status, why = "landed", "found on the venue by its client id"
+            request = json.loads(row["request"])
+            outcome: dict[str, Any] = {
+                "client_oid": client_oid,
+                "action": row["action"],
+                "status": status,
+                "reason": why,
+            }
+            order_id = None
+            if found is not None:
+                order_id = str(found.get("id"))
+                outcome.update(order_id=order_id, filled=found.get("filled"))
+                extra = {k: request[k] for k in ("stop_loss", "take_profit") if request.get(k) is not None}
+                if extra:
+                    outcome["extra"] = {
+                        "stopLoss" if k == "stop_loss" else "takeProfit": v for k, v in extra.items()
+                    }
+            self._db.execute(
+                "UPDATE orders SET status = ?, order_id = ?, outcome = ? WHERE seq = ?",
+                (status, order_id, json.dumps(outcome, default=str), row["seq"]),
+            )
+            logger.info("order %s of the last run: %s (%s)", client_oid, status, why)
+            out.append(outcome)
+        return out
+
+    def _resume_brackets(
+        self, env: Any, state: Mapping[str, Any], orders: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Brackets the journal says the env owns: kept with their position, cancelled without it."""
+        owned = bool(state["brackets_live"]) or any(_owns_brackets(o) for o in orders)
+        if env.position.is_open:
+            if owned and not env.trader.attached_brackets:
+                env._brackets_live = True
+            return {"brackets": "kept" if owned else "none"}
+        env._client_levels = None
+        left = env.trader.open_brackets()
+        if owned or left:
+            env.trader.cancel_brackets()
+            env._brackets_live = False
+            logger.info("cancelled the brackets of the last run: %s is flat", env.trader.symbol)
+            return {"brackets": "cancelled", "brackets_cancelled": len(left)}
+        return {"brackets": "none"}
+
+
+def _owns_brackets(row: Mapping[str, Any]) -> bool:
+    """Whether a journaled order left conditional orders of the env's on the venue."""
+    if row["status"] not in LANDED:
+        return False
+    if row["call"] == "place_bracket":
+        return True
+    request = json.loads(row["request"])
+    return row["call"] == "open" and any(request.get(k) is not None for k in ("stop_loss", "take_profit"))
+
+
+def _sql(v: Any) -> Any:
+    if isinstance(v, float) and v != v:  # NaN is NULL in a run file
+        return None
+    if isinstance(v, bool):
+        return int(v)
+    return v.item() if hasattr(v, "item") else v
+
+
+class JournaledTrader:
+    """The env's trader, recording each order in the journal before sending it, and each read.
+
+    Everything else passes through untouched (attributes are the wrapped trader's, read and written).
+    """
+
+    def __init__(self, trader: Any, journal: Journal) -> None:
+        object.__setattr__(self, "_trader", trader)
+        object.__setattr__(self, "_journal", journal)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trader, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._trader, name, value)
+
+    def __repr__(self) -> str:
+        return repr(self._trader)
+
+    @property
+    def wrapped(self) -> Any:
+        return self._trader
+
+    def _sent(self, client_oid: str, call: str, action: str, request: dict[str, Any], send: Any) -> Any:
+        seq = self._journal.sending(client_oid, call, action, request)
+        # An exception leaves the row 'sending': the next start looks the order up by its client id.
+        outcome = send()
+        self._journal.answered(seq, outcome)
+        return outcome
+
+    def open(self, side: str, price: float, *, client_oid: str, **kw: Any) -> OrderOutcome:
+        request = {"side": side, "price": price, **kw}
+        return self._sent(
+            client_oid,
+            "open",
+            f"open_{side}",
+            request,
+            lambda: self._trader.open(side, price, client_oid=client_oid, **kw),
+        )
+
+    def close(self, position: PositionState, *, client_oid: str) -> OrderOutcome:
+        request = {"position": _position_json(position)}
+        return self._sent(
+            client_oid, "close", "close", request, lambda: self._trader.close(position, client_oid=client_oid)
+        )
+
+    def place_bracket(self, kind: str, side: str, trigger_price: float, *, client_oid: str) -> OrderOutcome:
+        request = {"kind": kind, "side": side, "trigger_price": trigger_price}
+        return self._sent(
+            client_oid,
+            "place_bracket",
+            kind,
+            request,
+            lambda: self._trader.place_bracket(kind, side, trigger_price, client_oid=client_oid),
+        )
+
+    def position(self) -> PositionState:
+        p = self._trader.position()
+        self._journal.read("position", p)
+        return p
+
+    def balance(self) -> BalanceState:
+        b = self._trader.balance()
+        self._journal.read("balance", b)
+        return b
