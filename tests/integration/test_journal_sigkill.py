@@ -1,0 +1,148 @@
+"""The journal's promise, end to end: a Bitget SLTP env's process is killed with SIGKILL while its entry
+order is on the wire, and a new env on the same journal resumes with no duplicate order, the same ids,
+the right holding time and metrics, and no orphan brackets.
+
+The kill moment is made deterministic by the emulator: a ``timeout`` fault holds the child's
+place-order request (the venue has it, the client has no answer), the test waits until the emulator
+holds it, then kills the child. The held request then executes as the venue would (the connection
+closed): the order lands after its sender died, and only the journal's "sending" row knows of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from torchtrade.cli import main
+from torchtrade.emulator.server import EmulatorServer
+from torchtrade.envs import EmulatorClock
+from torchtrade.envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig
+from torchtrade.reports import load_record
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG = 1  # ('long', -0.025, 0.05) with the default levels
+
+CHILD = (
+    """
+import sys
+from torchtrade.emulator.control import ControlClient
+from torchtrade.envs import EmulatorClock
+from torchtrade.envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig
+
+url, journal = sys.argv[1], sys.argv[2]
+config = BitgetFuturesSLTPTradingEnvConfig(
+    base_url=url, journal=journal, quantity_per_trade=0.01, leverage=5, request_timeout_ms=30_000
+)
+env = BitgetFuturesSLTPTorchTradingEnv(config, clock=EmulatorClock(ControlClient(url)))
+env.reset()
+env.step(0)  # one hold step: the episode has a history
+print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
+env.step(%d)  # the entry: its request is held by the emulator until this process dies
+print("NOT KILLED", flush=True)
+"""
+    % LONG
+)
+
+
+def config(url: str, journal: Path) -> BitgetFuturesSLTPTradingEnvConfig:
+    return BitgetFuturesSLTPTradingEnvConfig(
+        base_url=url, journal=str(journal), quantity_per_trade=0.01, leverage=5
+    )
+
+
+def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
+    """Poll an in-process condition every few ms (a guard against a hang, not a timing assumption)."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.005)
+
+
+def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate(tmp_path):
+    journal = tmp_path / "run.sqlite"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    with EmulatorServer(venue="bitget", clock="manual") as srv:
+        srv.control.add_fault("timeout", "place_order", delay_s=30)
+        child = subprocess.Popen(
+            [sys.executable, str(script), srv.url, str(journal)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        try:
+            line = child.stdout.readline().split()  # type: ignore[union-attr]
+            assert line[:1] == ["READY"], line
+            env_id, episode, steps = line[1], int(line[2]), int(line[3])
+            wait_for(lambda: srv.emulator.held_requests == 1, "the emulator to hold the entry")
+            child.send_signal(signal.SIGKILL)
+            assert child.wait() == -signal.SIGKILL
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        srv.control.settle()  # the held request runs now that its client is gone
+        entry_oid = f"tt{env_id}-{episode}-{steps}-openl"
+
+        # What the dead process left: the order row, committed before the request left.
+        with sqlite3.connect(journal) as db:
+            rows = db.execute("SELECT client_oid, status FROM orders").fetchall()
+        assert rows == [(entry_oid, "sending")]
+        venue_orders = srv.control.orders()
+        assert [o["client_oid"] for o in venue_orders["orders"]] == [entry_oid]
+        (fill,) = srv.control.fills()
+
+        # A new env on the same journal (this process): it adopts the order, it sends nothing.
+        env = BitgetFuturesSLTPTorchTradingEnv(config(srv.url, journal), clock=EmulatorClock(srv.control))
+        resumed = env.last_info["resumed"]
+        assert env.client_ids.env_id == env_id
+        assert (env.episode, env.step_count) == (episode, steps + 1)  # the crashed step counts as done
+        assert [(o["client_oid"], o["status"]) for o in resumed["orders"]] == [(entry_oid, "landed")]
+        assert env.position.side == "long" and env.holding_time == 1
+        assert resumed["brackets"] == "kept"
+        assert len(srv.control.orders()["orders"]) == 1  # no duplicate
+        metrics = env.get_metrics()
+        assert metrics["fills"] == 1
+        assert metrics["fees"] == pytest.approx(float(fill["fee"]))
+        assert metrics["initial_value"] == pytest.approx(10_000.0)
+        assert metrics["steps"] == 1  # the reset and the hold step the dead process recorded
+
+        # Its first reset continues the episode; steps go on with new ids, and holding time grows.
+        env.reset()
+        assert (env.episode, env.step_count, env.holding_time) == (episode, steps + 1, 1)
+        _, _, _, info = env.step(0)
+        assert env.holding_time == 2 and info["orders"] == []
+        assert len(env.metrics.equity) == 3
+        # The position's brackets are the entry's, on the venue; flattening leaves none behind.
+        live = [t for t in srv.control.orders()["triggers"] if t["status"] == "live"]
+        assert sorted(t["kind"] for t in live) == ["pos_loss", "pos_profit"]
+        outcome = env.close_all_positions()
+        assert outcome.accepted
+        assert [t for t in srv.control.orders()["triggers"] if t["status"] == "live"] == []
+        assert srv.control.positions() == []
+        client_oids = [o["client_oid"] for o in srv.control.orders()["orders"]]
+        assert len(client_oids) == len(set(client_oids))
+        assert env.get_metrics()["fills"] == 2
+        env._journal.close()
+
+    # The journal is a run file: the report reads it, with the fills of both processes.
+    with sqlite3.connect(journal) as db:
+        statuses = dict(db.execute("SELECT client_oid, status FROM orders"))
+        meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM run")}
+    assert statuses[entry_oid] == "landed"
+    assert "sending" not in statuses.values()
+    assert meta["env_id"] == env_id and meta["venue"] == "bitget"
+    assert "api_secret" not in meta["config"] and "api_key" not in meta["config"]
+    record = load_record(journal)
+    assert len(record.fills) == 2
+    assert main(["report", str(journal), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "run.png").is_file()
