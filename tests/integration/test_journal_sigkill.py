@@ -37,7 +37,7 @@ from torchtrade.emulator.control import ControlClient
 from torchtrade.envs import EmulatorClock
 from torchtrade.envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig
 
-url, journal = sys.argv[1], sys.argv[2]
+url, journal, LONG = sys.argv[1], sys.argv[2], int(sys.argv[3])
 config = BitgetFuturesSLTPTradingEnvConfig(
     base_url=url, journal=journal, quantity_per_trade=0.01, leverage=5, request_timeout_ms=30_000
 )
@@ -45,7 +45,7 @@ env = BitgetFuturesSLTPTorchTradingEnv(config, clock=EmulatorClock(ControlClient
 env.reset()
 env.step(0)  # one hold step: the episode has a history
 print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
-env.step(%d)  # the entry: its request is held by the emulator until this process dies
+env.step(LONG)  # the entry: its request is held by the emulator until this process dies
 print("NOT KILLED", flush=True)
 """
     % LONG
@@ -74,7 +74,7 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
     with EmulatorServer(venue="bitget", clock="manual") as srv:
         srv.control.add_fault("timeout", "place_order", delay_s=30)
         child = subprocess.Popen(
-            [sys.executable, str(script), srv.url, str(journal)],
+            [sys.executable, str(script), srv.url, str(journal), str(LONG)],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -107,7 +107,8 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         assert env.client_ids.env_id == env_id
         assert (env.episode, env.step_count) == (episode, steps + 1)  # the crashed step counts as done
         assert [(o["client_oid"], o["status"]) for o in resumed["orders"]] == [(entry_oid, "landed")]
-        assert env.position.side == "long" and env.holding_time == 1
+        assert env.position.side == "long"
+        assert env.holding_time == 1
         assert resumed["brackets"] == "kept"
         assert len(srv.control.orders()["orders"]) == 1  # no duplicate
         metrics = env.get_metrics()
@@ -120,7 +121,8 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         env.reset()
         assert (env.episode, env.step_count, env.holding_time) == (episode, steps + 1, 1)
         _, _, _, info = env.step(0)
-        assert env.holding_time == 2 and info["orders"] == []
+        assert env.holding_time == 2
+        assert info["orders"] == []
         assert len(env.metrics.equity) == 3
         # The position's brackets are the entry's, on the venue; flattening leaves none behind.
         live = [t for t in srv.control.orders()["triggers"] if t["status"] == "live"]
@@ -140,8 +142,10 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM run")}
     assert statuses[entry_oid] == "landed"
     assert "sending" not in statuses.values()
-    assert meta["env_id"] == env_id and meta["venue"] == "bitget"
-    assert "api_secret" not in meta["config"] and "api_key" not in meta["config"]
+    assert meta["env_id"] == env_id
+    assert meta["venue"] == "bitget"
+    assert "api_secret" not in meta["config"]
+    assert "api_key" not in meta["config"]
     record = load_record(journal)
     assert len(record.fills) == 2
     assert main(["report", str(journal), "--out", str(tmp_path / "report")]) == 0
