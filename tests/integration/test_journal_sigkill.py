@@ -30,8 +30,7 @@ from torchtrade.reports import load_record
 ROOT = Path(__file__).resolve().parents[2]
 LONG = 1  # ('long', -0.025, 0.05) with the default levels
 
-CHILD = (
-    """
+CHILD = """
 import sys
 from torchtrade.emulator.control import ControlClient
 from torchtrade.envs import EmulatorClock
@@ -48,8 +47,6 @@ print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
 env.step(LONG)  # the entry: its request is held by the emulator until this process dies
 print("NOT KILLED", flush=True)
 """
-    % LONG
-)
 
 
 def config(url: str, journal: Path) -> BitgetFuturesSLTPTradingEnvConfig:

@@ -820,6 +820,13 @@ class LiveTradingEnv(EnvBase):
         summary["num_positions"] = len([leg for leg in self.position.legs if leg.size > 0])
         return summary
 
+    def close(self, *, raise_if_closed: bool = True) -> None:
+        """Close the env and its journal (the venue's position stays: ``close()`` never flattens)."""
+        journal = self.__dict__.get("_journal")  # absent when __init__ failed early
+        if journal is not None:
+            journal.close()
+        super().close(raise_if_closed=raise_if_closed)
+
     def is_connected(self) -> bool:
         try:
             self.trader.fetch_time()

@@ -474,7 +474,8 @@ class Journal:
             env.trader.cancel_brackets()
             env._brackets_live = False
             logger.info("cancelled the brackets of the last run: %s is flat", env.trader.symbol)
-            return {"brackets": "cancelled", "brackets_cancelled": len(left)}
+            swept = int(env.last_info.get("orphans_cancelled", 0))  # by the env's own start-up sweep
+            return {"brackets": "cancelled", "brackets_cancelled": len(left) + swept}
         return {"brackets": "none"}
 
 
