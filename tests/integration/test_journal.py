@@ -169,6 +169,8 @@ def test_a_journal_of_another_env_is_refused(emulator, tmp_path):
         bitget(emulator, journal, symbol="ETH/USDT:USDT")
     again = bitget(emulator, journal, env_id="first")
     assert again.client_ids.env_id == "first"
+    with pytest.raises(ConfigError, match="in use by another env"):
+        bitget(emulator, journal)  # one env per journal while it is open
     again.close()
 
 

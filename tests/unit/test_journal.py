@@ -114,3 +114,14 @@ def test_a_file_that_is_not_sqlite_is_refused_naming_the_field(tmp_path):
     path.write_bytes(b"not a database, just some text" * 10)
     with pytest.raises(ConfigError, match=r"journal='.*run.sqlite': cannot be used as a journal"):
         Journal(path)
+
+
+def test_one_journal_one_env(tmp_path):
+    path = tmp_path / "run.sqlite"
+    first = Journal(path)
+    with pytest.raises(ConfigError, match="in use by another env"):
+        Journal(path)
+    with sqlite3.connect(path) as reader:  # readers (a report) are not locked out
+        assert reader.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+    first.close()
+    Journal(path).close()

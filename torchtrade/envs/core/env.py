@@ -140,9 +140,9 @@ class LiveTradingEnv(EnvBase):
         journal: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
-        self._journal = Journal(journal) if journal is not None else None
+        self._journal: Journal | None = None
         self._resumed = False  # the first reset continues the journaled episode
-        self.trader = JournaledTrader(trader, self._journal) if self._journal is not None else trader
+        self.trader = trader
         self.feed = feed
         self.clock = clock
         self.actions = actions
@@ -218,7 +218,9 @@ class LiveTradingEnv(EnvBase):
                     trader.symbol,
                 )
             self.last_info = {"orphans_cancelled": orphans.get("brackets_cancelled", 0)}
-        if self._journal is not None:
+        if journal is not None:
+            self._journal = Journal(journal)
+            self.trader = JournaledTrader(trader, self._journal)  # orders are journaled from now on
             self._resumed = self._journal.attach(self)
         self._make_specs()
         if seed is not None:

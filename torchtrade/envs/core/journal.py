@@ -122,12 +122,15 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._lock = _exclusive(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(JOURNAL_SCHEMA)
         except sqlite3.DatabaseError as e:
+            if self._lock is not None:
+                self._lock.close()
             raise ConfigError(f"journal={str(path)!r}: cannot be used as a journal ({e})") from None
         self._env: Any = None
         self._reads: list[tuple[int, int, int, str, str]] = []
@@ -140,6 +143,9 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
 
     # ------------------------------------------------------------------ small SQL helpers
 
@@ -265,6 +271,13 @@ class Journal:
         What the resume did is ``env.last_info["resumed"]``. Returns whether the env resumed inside an
         episode (its first reset then continues that episode).
         """
+        try:
+            return self._attach(env)
+        except BaseException:
+            self.close()  # a refused journal stays free for the env that owns it
+            raise
+
+    def _attach(self, env: Any) -> bool:
         self._env = env
         state = self.state()
         meta = {
@@ -318,7 +331,7 @@ class Journal:
             oid for o in orders if o["status"] in LANDED for oid in str(o["order_id"] or "").split(",") if oid
         )
         self._recorder._learn_orders([self._as_order(o) for o in orders if o["status"] in LANDED], None)
-        self._recorder._update_levels([self._as_order(o) for o in orders if o["status"] in LANDED][-3:])
+        self._recorder._update_levels([self._as_order(o) for o in orders if o["status"] in LANDED])
         self._recorder.meta = env_meta(env)
         # Holding time: the step rule, for the step that crashed after sending; else as journaled.
         was = state["position"]
@@ -477,6 +490,29 @@ class Journal:
             swept = int(env.last_info.get("orphans_cancelled", 0))  # by the env's own start-up sweep
             return {"brackets": "cancelled", "brackets_cancelled": len(left) + swept}
         return {"brackets": "none"}
+
+
+def _exclusive(path: Path) -> Any:
+    """One env per journal: an exclusive ``flock`` on the file, held while the journal is open (the OS
+    drops it when the process dies, even by SIGKILL). SQLite's own locks are POSIX record locks,
+    independent of ``flock`` on Linux, so readers (``torchtrade report``) are not blocked. Where
+    ``fcntl`` does not exist (Windows) there is no such guard."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    try:
+        handle = open(path, "ab")  # noqa: SIM115 - held open for the journal's life (creates the file)
+    except OSError as e:
+        raise ConfigError(f"journal={str(path)!r}: cannot be opened ({e.strerror or e})") from None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigError(
+            f"journal={str(path)!r}: in use by another env (one env per journal; close the other first)"
+        ) from None
+    return handle
 
 
 def _owns_brackets(row: Mapping[str, Any]) -> bool:
