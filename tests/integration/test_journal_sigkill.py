@@ -23,24 +23,34 @@ import pytest
 
 from torchtrade.cli import main
 from torchtrade.emulator.server import EmulatorServer
-from torchtrade.envs import EmulatorClock
-from torchtrade.envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig
+from torchtrade.envs import (
+    BinanceFuturesSLTPTorchTradingEnv,
+    BinanceFuturesSLTPTradingEnvConfig,
+    BitgetFuturesSLTPTorchTradingEnv,
+    BitgetFuturesSLTPTradingEnvConfig,
+    EmulatorClock,
+)
 from torchtrade.reports import load_record
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = 1  # ('long', -0.025, 0.05) with the default levels
 
+#: venue -> (env class, config class); the child builds the same one
+ENVS = {
+    "bitget": (BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
+    "binance": (BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig),
+}
+
 CHILD = """
 import sys
 from torchtrade.emulator.control import ControlClient
-from torchtrade.envs import EmulatorClock
-from torchtrade.envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig
+from torchtrade import envs
 
-url, journal, LONG = sys.argv[1], sys.argv[2], int(sys.argv[3])
-config = BitgetFuturesSLTPTradingEnvConfig(
+url, journal, LONG, env_cls, cfg_cls = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+config = getattr(envs, cfg_cls)(
     base_url=url, journal=journal, quantity_per_trade=0.01, leverage=5, request_timeout_ms=30_000
 )
-env = BitgetFuturesSLTPTorchTradingEnv(config, clock=EmulatorClock(ControlClient(url)))
+env = getattr(envs, env_cls)(config, clock=envs.EmulatorClock(ControlClient(url)))
 env.reset()
 env.step(0)  # one hold step: the episode has a history
 print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
@@ -49,10 +59,8 @@ print("NOT KILLED", flush=True)
 """
 
 
-def config(url: str, journal: Path) -> BitgetFuturesSLTPTradingEnvConfig:
-    return BitgetFuturesSLTPTradingEnvConfig(
-        base_url=url, journal=str(journal), quantity_per_trade=0.01, leverage=5
-    )
+def live_triggers(srv) -> list[dict]:
+    return [t for t in srv.control.orders()["triggers"] if t["status"] in ("live", "new")]
 
 
 def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
@@ -64,14 +72,24 @@ def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
         time.sleep(0.005)
 
 
-def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate(tmp_path):
+@pytest.mark.parametrize("venue", list(ENVS))
+def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate(tmp_path, venue):
+    env_cls, cfg_cls = ENVS[venue]
     journal = tmp_path / "run.sqlite"
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    with EmulatorServer(venue="bitget", clock="manual") as srv:
+    with EmulatorServer(venue=venue, clock="manual") as srv:
         srv.control.add_fault("timeout", "place_order", delay_s=30)
         child = subprocess.Popen(
-            [sys.executable, str(script), srv.url, str(journal), str(LONG)],
+            [
+                sys.executable,
+                str(script),
+                srv.url,
+                str(journal),
+                str(LONG),
+                env_cls.__name__,
+                cfg_cls.__name__,
+            ],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -99,14 +117,19 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         (fill,) = srv.control.fills()
 
         # A new env on the same journal (this process): it adopts the order, it sends nothing.
-        env = BitgetFuturesSLTPTorchTradingEnv(config(srv.url, journal), clock=EmulatorClock(srv.control))
+        config = cfg_cls(base_url=srv.url, journal=str(journal), quantity_per_trade=0.01, leverage=5)
+        env = env_cls(config, clock=EmulatorClock(srv.control))
         resumed = env.last_info["resumed"]
         assert env.client_ids.env_id == env_id
         assert (env.episode, env.step_count) == (episode, steps + 1)  # the crashed step counts as done
         assert [(o["client_oid"], o["status"]) for o in resumed["orders"]] == [(entry_oid, "landed")]
         assert env.position.side == "long"
         assert env.holding_time == 1
-        assert resumed["brackets"] == "kept"
+        if venue == "bitget":  # the brackets went with the entry
+            assert resumed["brackets"] == "kept"
+        else:  # separate legs: the dead process never placed them, the new env does
+            assert resumed["protection"] == "placed"
+            assert resumed["legs_placed"] == ["stop_loss", "take_profit"]
         assert len(srv.control.orders()["orders"]) == 1  # no duplicate
         metrics = env.get_metrics()
         assert metrics["fills"] == 1
@@ -122,11 +145,10 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         assert info["orders"] == []
         assert len(env.metrics.equity) == 3
         # The position's brackets are the entry's, on the venue; flattening leaves none behind.
-        live = [t for t in srv.control.orders()["triggers"] if t["status"] == "live"]
-        assert sorted(t["kind"] for t in live) == ["pos_loss", "pos_profit"]
+        assert len(live_triggers(srv)) == 2
         outcome = env.close_all_positions()
         assert outcome.accepted
-        assert [t for t in srv.control.orders()["triggers"] if t["status"] == "live"] == []
+        assert live_triggers(srv) == []
         assert srv.control.positions() == []
         client_oids = [o["client_oid"] for o in srv.control.orders()["orders"]]
         assert len(client_oids) == len(set(client_oids))
@@ -140,7 +162,7 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
     assert statuses[entry_oid] == "landed"
     assert "sending" not in statuses.values()
     assert meta["env_id"] == env_id
-    assert meta["venue"] == "bitget"
+    assert meta["venue"] == venue
     assert "api_secret" not in meta["config"]
     assert "api_key" not in meta["config"]
     record = load_record(journal)

@@ -38,7 +38,7 @@ from .account import (
 )
 from .actions import HOLD, Intent, SLTPActions, StandardActions
 from .clock import EnvClock
-from .execution import Entry, PartialFillPolicy, complete_close, execute_entry
+from .execution import Entry, PartialFillPolicy, bracket_prices, complete_close, execute_entry
 from .journal import Journal, JournaledTrader
 from .kill import enforce_drawdown, kill
 from .ledger import OwnLedger
@@ -522,6 +522,8 @@ class LiveTradingEnv(EnvBase):
         if refusal is not None:
             info["risk"] = refusal.as_dict()  # a risk limit holds the step: nothing is sent
             return None
+        if self._journal is not None:  # the entry's levels, for a restart that must protect it
+            self._journal.intend(bracket_prices(intent, self._last_close()))
         entry = execute_entry(
             self.trader,
             intent,

@@ -136,6 +136,7 @@ class Journal:
         self._reads: list[tuple[int, int, int, str, str]] = []
         self._recorder = RunRecorder()
         self._equity_written = 0
+        self._levels: tuple[float | None, float | None] = (None, None)
         self.resumed = False
 
     def __repr__(self) -> str:
@@ -178,6 +179,10 @@ class Journal:
             (client_oid, episode, step, now, call, action, json.dumps(request, default=str)),
         )
         return int(cur.lastrowid or 0)
+
+    def intend(self, levels: tuple[float | None, float | None]) -> None:
+        """The stop-loss and take-profit prices of the entry about to be sent (its row keeps them)."""
+        self._levels = levels
 
     def answered(self, seq: int, outcome: OrderOutcome) -> None:
         self._db.execute(
@@ -345,6 +350,7 @@ class Journal:
         else:
             env.holding_time = held if same_side else 1
         brackets = self._resume_brackets(env, state, orders)
+        brackets.update(self._protect(env, orders))
         info = env._new_info()
         env._read_fills(info)  # the fills of an order that landed while nobody was looking
         env._finish_info(info)
@@ -367,6 +373,53 @@ class Journal:
             len(resolved),
         )
         return report
+
+    def _protect(self, env: Any, orders: list[dict[str, Any]]) -> dict[str, Any]:
+        """The protection of the last entry, when the dead process sent the entry but not its legs.
+
+        Separate bracket legs (Binance) still missing are placed now, at the levels the entry was sent
+        with; a leg the venue refuses makes the next step flatten, as a refused leg always does. Levels
+        the env enforces itself (Alpaca crypto) are taken back from the entry. Attached brackets went
+        with the entry: nothing to do."""
+        entries = [
+            o for o in orders if o["call"] == "open" and o["status"] in LANDED and any(_entry_levels(o))
+        ]  # the last entry with levels (a resent rest of a partial fill has none of its own)
+        if not entries or not env.position.is_open:
+            return {}
+        last = entries[-1]
+        stop, take = _entry_levels(last)
+        side = json.loads(last["request"]).get("side")
+        if (stop is None and take is None) or env.position.side != side:
+            return {}
+        trader = env.trader
+        if getattr(trader, "client_brackets", False):
+            if env._client_levels is None:
+                env._client_levels = (stop, take)
+                env._levels_checked_ms = int(last["time_ms"])  # bars closed since the entry count
+            return {"protection": "client_levels"}
+        if trader.attached_brackets:
+            return {}
+        placed = {
+            o["action"]
+            for o in orders
+            if o["call"] == "place_bracket" and o["status"] in LANDED and o["seq"] > last["seq"]
+        }
+        done: list[str] = []
+        for kind, level, suffix in (("stop_loss", stop, "sl"), ("take_profit", take, "tp")):
+            if level is None or kind in placed:
+                continue
+            leg = trader.place_bracket(kind, side, level, client_oid=env._client_oid(f"resume{suffix}"))
+            if leg.accepted:
+                env._brackets_live = True
+                done.append(kind)
+                continue
+            logger.error("the %s of the resumed position could not be placed: flattening next step", kind)
+            env._must_flatten = True
+            return {"protection": f"{kind} refused: flattening"}
+        if done:
+            logger.warning("placed the %s the last run never sent for its entry", " and ".join(done))
+            return {"protection": "placed", "legs_placed": done}
+        return {}
 
     @staticmethod
     def _as_order(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -492,6 +545,11 @@ class Journal:
         return {"brackets": "none"}
 
 
+def _entry_levels(row: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    levels = json.loads(row["request"]).get("levels") or (None, None)
+    return (levels[0], levels[1])
+
+
 def _exclusive(path: Path) -> Any:
     """One env per journal: an exclusive ``flock`` on the file, held while the journal is open (the OS
     drops it when the process dies, even by SIGKILL). SQLite's own locks are POSIX record locks,
@@ -564,7 +622,8 @@ class JournaledTrader:
         return outcome
 
     def open(self, side: str, price: float, *, client_oid: str, **kw: Any) -> OrderOutcome:
-        request = {"side": side, "price": price, **kw}
+        request = {"side": side, "price": price, **kw, "levels": list(self._journal._levels)}
+        self._journal._levels = (None, None)
         return self._sent(
             client_oid,
             "open",
