@@ -196,3 +196,44 @@ def test_an_alpaca_env_resumes_from_its_journal(alpaca_emulator, tmp_path):
     assert (again.client_ids.env_id, again.step_count, again.holding_time) == state[:3]
     assert again.get_metrics()["fills"] == state[3] == 1
     again.close()
+
+
+def test_an_alpaca_crypto_entry_sent_by_a_dead_process_gets_its_levels_back(alpaca_emulator, tmp_path):
+    """Alpaca crypto has no conditional orders: the env enforces its stop-loss and take-profit itself,
+    so a restart must take them back from the journal, or the position would be unprotected."""
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.requests import MarketOrderRequest
+
+    from tests.integration.alpaca_support import trading
+
+    reset_alpaca(alpaca_emulator)
+    journal = tmp_path / "run.sqlite"
+    env = make_alpaca(alpaca_emulator, sltp=True, symbol="BTC/USD", journal=str(journal))
+    env.reset()
+    env.step(0)
+    oid = env.client_ids.make(env.episode, env.step_count, "openl")
+    price = env._last_close()
+    levels = [price * 0.95, price * 1.1]
+    env.close()
+    # What a process killed on the wire leaves: its order row, and the order on the venue.
+    with sqlite3.connect(journal) as db:
+        db.execute(
+            "INSERT INTO orders (client_oid, episode, step, time_ms, call, action, request, status) "
+            "VALUES (?, 1, 1, 0, 'open', 'open_long', ?, 'sending')",
+            (oid, f'{{"side": "long", "price": {price}, "levels": {levels}}}'),
+        )
+    trading(alpaca_emulator.url).submit_order(
+        MarketOrderRequest(
+            symbol="BTC/USD", qty=0.01, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, client_order_id=oid
+        )
+    )
+
+    again = make_alpaca(alpaca_emulator, sltp=True, symbol="BTC/USD", journal=str(journal))
+    resumed = again.last_info["resumed"]
+    assert [(o["client_oid"], o["status"]) for o in resumed["orders"]] == [(oid, "landed")]
+    assert resumed["protection"] == "client_levels"
+    assert again.client_levels == pytest.approx(tuple(levels))
+    assert again.position.side == "long"
+    assert again.holding_time == 1
+    assert again.get_metrics()["fills"] == 1
+    again.close()

@@ -481,7 +481,7 @@ class Journal:
             no_client_id = row["call"] == "close" and bool(
                 getattr(getattr(trader, "profile", None), "close_position_call", False)
             )
-            found: dict[str, Any] | None = None
+            found: Any = None
             status, why = "not_sent", "the venue has no order with this client id"
             if no_client_id:
                 status, why = (
@@ -510,8 +510,8 @@ class Journal:
             }
             order_id = None
             if found is not None:
-                order_id = str(found.get("id"))
-                outcome.update(order_id=order_id, filled=found.get("filled"))
+                order_id, filled = _found(found)
+                outcome.update(order_id=order_id, filled=filled)
                 extra = {k: request[k] for k in ("stop_loss", "take_profit") if request.get(k) is not None}
                 if extra:
                     outcome["extra"] = {
@@ -543,6 +543,15 @@ class Journal:
             swept = int(env.last_info.get("orphans_cancelled", 0))  # by the env's own start-up sweep
             return {"brackets": "cancelled", "brackets_cancelled": len(left) + swept}
         return {"brackets": "none"}
+
+
+def _found(order: Any) -> tuple[str, float | None]:
+    """(id, filled) of an order a venue found by client id: a ccxt dict, or an SDK object (Alpaca)."""
+    if isinstance(order, Mapping):
+        filled = order.get("filled")
+        return str(order.get("id")), None if filled is None else float(filled)
+    filled = getattr(order, "filled_qty", None)
+    return str(order.id), None if filled is None else float(filled)
 
 
 def _entry_levels(row: Mapping[str, Any]) -> tuple[float | None, float | None]:
