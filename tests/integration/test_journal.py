@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from tests.conftest import BTC
@@ -26,7 +27,7 @@ from torchtrade.envs.bitget import (
     BitgetFuturesTradingEnvConfig,
 )
 from torchtrade.errors import ConfigError
-from torchtrade.reports import load_record
+from torchtrade.reports import RunRecorder, load_record
 
 LONG = 2  # StandardActions: 0 short, 1 hold, 2 long
 
@@ -237,3 +238,37 @@ def test_an_alpaca_crypto_entry_sent_by_a_dead_process_gets_its_levels_back(alpa
     assert again.holding_time == 1
     assert again.get_metrics()["fills"] == 1
     again.close()
+
+
+def test_the_journal_holds_what_a_run_recorder_holds(emulator, tmp_path):
+    """``torchtrade report run.sqlite`` on a journal shows what it shows on a recorder's file: the same
+    rows, the same fills (a venue-side bracket exit included), the same metrics."""
+    journal = tmp_path / "run.sqlite"
+    env = bitget(
+        emulator,
+        journal,
+        sltp=True,
+        time_frames=["1min"],
+        window_sizes=[10],
+        stoploss_levels=(-0.002,),
+        takeprofit_levels=(0.002,),
+        include_short_positions=False,
+    )
+    rec = RunRecorder()
+    env.reset()
+    rec.record(env)
+    _, reward, _, info = env.step(1)
+    rec.record(env, info, reward=reward)
+    for _ in range(60):  # until a bracket closes the position on the venue
+        _, reward, _, info = env.step(0)
+        rec.record(env, info, reward=reward)
+        if not env.position.is_open:
+            break
+    assert not env.position.is_open
+    env.close()
+    mine, theirs = load_record(journal), rec.to_record()
+    pd.testing.assert_frame_equal(mine.steps, theirs.steps)
+    pd.testing.assert_frame_equal(mine.fills, theirs.fills)
+    assert list(mine.fills["kind"]) == ["entry", "exit"]
+    assert mine.fills.iloc[1]["action"] in ("stop_loss", "take_profit")
+    assert mine.metrics() == theirs.metrics()

@@ -202,8 +202,11 @@ class Journal:
 
     def record(self, env: Any, info: Mapping[str, Any], reward: float | None, *, row: bool = True) -> None:
         """One transaction: the step's row (report format), its new fills, reads, equity and state."""
+        kept = len(self._recorder.steps)
         self._recorder.record(env, info, reward=reward)
-        steps, self._recorder.steps = self._recorder.steps, []
+        steps = self._recorder.steps[kept:]
+        # The recorder keeps its last row only: what side was held tells a venue-side exit's fill.
+        self._recorder.steps = self._recorder.steps[-1:]
         fills, self._recorder.fills = self._recorder.fills, []
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -338,6 +341,7 @@ class Journal:
         self._recorder._learn_orders([self._as_order(o) for o in orders if o["status"] in LANDED], None)
         self._recorder._update_levels([self._as_order(o) for o in orders if o["status"] in LANDED])
         self._recorder.meta = env_meta(env)
+        self._recorder.steps = [{"side": state["position"]["side"]}]
         # Holding time: the step rule, for the step that crashed after sending; else as journaled.
         was = state["position"]
         now = env.position
