@@ -22,8 +22,11 @@ from pathlib import Path
 import pytest
 
 from torchtrade.cli import main
+from torchtrade.data import bundled
 from torchtrade.emulator.server import EmulatorServer
 from torchtrade.envs import (
+    AlpacaSLTPTorchTradingEnv,
+    AlpacaSLTPTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
     BitgetFuturesSLTPTorchTradingEnv,
@@ -35,21 +38,29 @@ from torchtrade.reports import load_record
 ROOT = Path(__file__).resolve().parents[2]
 LONG = 1  # ('long', -0.025, 0.05) with the default levels
 
-#: venue -> (env class, config class); the child builds the same one
+FUTURES = {"quantity_per_trade": 0.01, "leverage": 5}
+#: venue -> (env class, config class, config fields, emulator reset); the child builds the same env
 ENVS = {
-    "bitget": (BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
-    "binance": (BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig),
+    "bitget": (BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig, FUTURES, {}),
+    "binance": (BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig, FUTURES, {}),
+    "alpaca": (  # crypto: no conditional orders, the env enforces its levels itself
+        AlpacaSLTPTorchTradingEnv,
+        AlpacaSLTPTradingEnvConfig,
+        {"symbol": "BTC/USD", "max_position_size": 0.1, "time_frames": ["1min"], "window_sizes": [10]},
+        {"data": [f"BTC/USD={bundled('binance_btcbusd_1m_2022-12-13.csv')}"], "weight_limit": 10**9},
+    ),
 }
 
 CHILD = """
+import json
 import sys
 from torchtrade.emulator.control import ControlClient
 from torchtrade import envs
 
-url, journal, LONG, env_cls, cfg_cls = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-config = getattr(envs, cfg_cls)(
-    base_url=url, journal=journal, quantity_per_trade=0.01, leverage=5, request_timeout_ms=30_000
-)
+url, journal, LONG, env_cls, cfg_cls, fields = sys.argv[1:]
+fields = json.loads(fields)
+config = getattr(envs, cfg_cls)(base_url=url, journal=journal, request_timeout_ms=30_000, **fields)
+LONG = int(LONG)
 env = getattr(envs, env_cls)(config, clock=envs.EmulatorClock(ControlClient(url)))
 env.reset()
 env.step(0)  # one hold step: the episode has a history
@@ -57,6 +68,18 @@ print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
 env.step(LONG)  # the entry: its request is held by the emulator until this process dies
 print("NOT KILLED", flush=True)
 """
+
+
+def client_oids(srv) -> list[str]:
+    """The client ids of the venue's orders (the control API's own view, not the env's)."""
+    return [o.get("client_oid") or o["client_order_id"] for o in srv.control.orders()["orders"]]
+
+
+def quote_fee(fill: dict) -> float:
+    """A venue fill's fee in the quote coin (Alpaca crypto charges the bought coin: here valued at the
+    fill's price, by the env at a close, hence a relative tolerance)."""
+    coin = fill.get("fee_coin")
+    return float(fill["fee"]) * (float(fill["price"]) if coin not in (None, "USDT", "USD") else 1.0)
 
 
 def live_triggers(srv) -> list[dict]:
@@ -74,11 +97,13 @@ def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
 
 @pytest.mark.parametrize("venue", list(ENVS))
 def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate(tmp_path, venue):
-    env_cls, cfg_cls = ENVS[venue]
+    env_cls, cfg_cls, fields, reset = ENVS[venue]
     journal = tmp_path / "run.sqlite"
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     with EmulatorServer(venue=venue, clock="manual") as srv:
+        if reset:
+            srv.control.reset(**reset)
         srv.control.add_fault("timeout", "place_order", delay_s=30)
         child = subprocess.Popen(
             [
@@ -89,6 +114,7 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
                 str(LONG),
                 env_cls.__name__,
                 cfg_cls.__name__,
+                json.dumps(fields),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -112,12 +138,11 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         with sqlite3.connect(journal) as db:
             rows = db.execute("SELECT client_oid, status FROM orders").fetchall()
         assert rows == [(entry_oid, "sending")]
-        venue_orders = srv.control.orders()
-        assert [o["client_oid"] for o in venue_orders["orders"]] == [entry_oid]
+        assert client_oids(srv) == [entry_oid]
         (fill,) = srv.control.fills()
 
         # A new env on the same journal (this process): it adopts the order, it sends nothing.
-        config = cfg_cls(base_url=srv.url, journal=str(journal), quantity_per_trade=0.01, leverage=5)
+        config = cfg_cls(base_url=srv.url, journal=str(journal), **fields)
         env = env_cls(config, clock=EmulatorClock(srv.control))
         resumed = env.last_info["resumed"]
         assert env.client_ids.env_id == env_id
@@ -127,13 +152,16 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         assert env.holding_time == 1
         if venue == "bitget":  # the brackets went with the entry
             assert resumed["brackets"] == "kept"
+        elif venue == "alpaca":  # the env's own levels, taken back from the entry's row
+            assert resumed["protection"] == "client_levels"
+            assert env.client_levels is not None
         else:  # separate legs: the dead process never placed them, the new env does
             assert resumed["protection"] == "placed"
             assert resumed["legs_placed"] == ["stop_loss", "take_profit"]
-        assert len(srv.control.orders()["orders"]) == 1  # no duplicate
+        assert client_oids(srv) == [entry_oid]  # no duplicate
         metrics = env.get_metrics()
         assert metrics["fills"] == 1
-        assert metrics["fees"] == pytest.approx(float(fill["fee"]))
+        assert metrics["fees"] == pytest.approx(quote_fee(fill), rel=1e-4)  # a coin fee: valued at a close
         assert metrics["initial_value"] == pytest.approx(10_000.0)
         assert metrics["steps"] == 1  # the reset and the hold step the dead process recorded
 
@@ -145,13 +173,13 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         assert info["orders"] == []
         assert len(env.metrics.equity) == 3
         # The position's brackets are the entry's, on the venue; flattening leaves none behind.
-        assert len(live_triggers(srv)) == 2
+        assert len(live_triggers(srv)) == (0 if venue == "alpaca" else 2)
         outcome = env.close_all_positions()
         assert outcome.accepted
         assert live_triggers(srv) == []
-        assert srv.control.positions() == []
-        client_oids = [o["client_oid"] for o in srv.control.orders()["orders"]]
-        assert len(client_oids) == len(set(client_oids))
+        assert [p for p in srv.control.positions() if float(p["qty"])] == []
+        ids = client_oids(srv)
+        assert len(ids) == len(set(ids)) == 2
         assert env.get_metrics()["fills"] == 2
         env._journal.close()
 

@@ -43,14 +43,13 @@ def env_meta(env: Any) -> dict[str, Any]:
     """What a report says of the env: its symbol, venue, bar and annualisation."""
     from ..envs.core.metrics import run_periods_per_year
 
-    symbol = str(getattr(env.trader, "symbol", ""))
-    profile = getattr(env.trader, "profile", None)
+    trader = getattr(env.trader, "wrapped", env.trader)  # a journaled env's trader is a wrapper
+    symbol = str(getattr(trader, "symbol", ""))
+    profile = getattr(trader, "profile", None)
     bar_ms = int(env.execute_on.ms)
     return {
         "symbol": symbol,
-        "venue": str(
-            getattr(profile, "name", "") or type(env.trader).__name__.removesuffix("Trader").lower()
-        ),
+        "venue": str(getattr(profile, "name", "") or type(trader).__name__.removesuffix("Trader").lower()),
         "env": type(env).__name__,
         "execute_on": str(env.execute_on),
         "bar_ms": bar_ms,
