@@ -138,6 +138,8 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
         with sqlite3.connect(journal) as db:
             rows = db.execute("SELECT client_oid, status FROM orders").fetchall()
         assert rows == [(entry_oid, "sending")]
+        dead = load_record(journal)  # and every step it finished: its reset and its hold step
+        assert list(dead.steps["step"]) == [0, 1]
         assert client_oids(srv) == [entry_oid]
         (fill,) = srv.control.fills()
 

@@ -2,7 +2,8 @@
 
 Any writer may produce it (the :class:`~torchtrade.reports.RunRecorder`, the demo, and the journal of a
 live env writing as it goes): :data:`SCHEMA` creates the tables, and a writer may add tables and
-columns of its own, which the report ignores. Times are epoch milliseconds, UTC. Rows are read in
+columns of its own, which the report ignores (the journal, :mod:`torchtrade.envs.core.journal`, adds
+its orders, reads, equity and state). Times are epoch milliseconds, UTC. Rows are read in
 ``time_ms`` order, ties in insertion (rowid) order. Columns are those of
 :mod:`torchtrade.reports.record`; NULL is NaN (a number) or None (text).
 
