@@ -272,3 +272,20 @@ def test_the_journal_holds_what_a_run_recorder_holds(emulator, tmp_path):
     assert list(mine.fills["kind"]) == ["entry", "exit"]
     assert mine.fills.iloc[1]["action"] in ("stop_loss", "take_profit")
     assert mine.metrics() == theirs.metrics()
+
+
+def test_the_journal_file_holds_no_key_or_secret(emulator, tmp_path):
+    from torchtrade.envs.live.shared.futures_env import emulator_keys
+
+    keys = emulator_keys("bitget")
+    secrets = [keys.api_key, keys.api_secret.reveal(), keys.passphrase.reveal()]  # type: ignore[union-attr]
+    journal = tmp_path / "run.sqlite"
+    env = bitget(emulator, journal, api_key=secrets[0], api_secret=secrets[1], api_passphrase=secrets[2])
+    env.reset()
+    env.step(LONG)
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("run.sqlite")]  # the WAL too
+    raw = b"".join(p.read_bytes() for p in files)
+    env.close()
+    raw += journal.read_bytes()
+    for secret in secrets:
+        assert secret.encode() not in raw
