@@ -78,6 +78,10 @@ def test_a_restart_resumes_the_identity_counters_holding_time_and_metrics(emulat
     assert (again.episode, again.step_count) == (2, 0)
     assert again.get_metrics()["fills"] == 0
     again.close()
+    third = bitget(emulator, journal)  # resumed in the new episode, right after its reset
+    assert (third.episode, third.step_count) == (2, 0)
+    assert third.metrics.equity == again.metrics.equity
+    third.close()
 
     record = load_record(journal)  # the journal is a run file: the report reads it
     assert list(record.steps["step"]) == [0, 1, 2, 3, 4, 5, 0]

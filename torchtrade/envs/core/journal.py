@@ -135,7 +135,7 @@ class Journal:
         self._env: Any = None
         self._reads: list[tuple[int, int, int, str, str]] = []
         self._recorder = RunRecorder()
-        self._equity_written = 0
+        self._equity_episode, self._equity_written = 0, 0  # equity points written of that episode
         self._levels: tuple[float | None, float | None] = (None, None)
         self.resumed = False
 
@@ -231,8 +231,8 @@ class Journal:
 
     def _write_equity(self, env: Any) -> None:
         m: EpisodeMetrics = env.metrics
-        if len(m.equity) < self._equity_written:  # a new episode: its metrics started over
-            self._equity_written = 0
+        if env.episode != self._equity_episode:  # a new episode: its metrics started over
+            self._equity_episode, self._equity_written = env.episode, 0
         new = zip(m.timestamps[self._equity_written :], m.equity[self._equity_written :], strict=True)
         self._db.executemany(
             "INSERT INTO equity VALUES (?, ?, ?)", [(int(env.episode), int(t), float(v)) for t, v in new]
@@ -463,7 +463,7 @@ class Journal:
             closed_trades=[float(x) for x in m["closed_trades"]],
             seen_fill_ids=seen,
         )
-        self._equity_written = len(equity)
+        self._equity_episode, self._equity_written = env.episode, len(equity)
         own = state["own"]
         env._own.realized_pnl, env._own.fees, env._own.funding = (
             own["realized_pnl"],
