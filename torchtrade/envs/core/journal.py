@@ -15,7 +15,12 @@ The run's identity (env_id, venue, symbol, the config without its secrets) is in
 
 Durability: WAL mode with ``synchronous=NORMAL``. A commit is in the WAL file when ``commit`` returns,
 so a process killed with SIGKILL loses nothing committed; only an OS crash or a power cut can lose the
-last transactions (never corrupt the file). An order row is committed before its request leaves.
+last transactions (never corrupt the file): ``FULL`` would add an fsync per commit for that case. An
+order row is committed before its request leaves, so a journal that cannot be written (a full disk)
+stops the env before it sends anything. Each step is one transaction (its row, fills, reads, equity,
+state): a process killed mid-step leaves the journal as of its last finished step, plus the order
+rows of the step it died in. One env uses a journal at a time (an exclusive ``flock``, which the OS
+releases when the process dies); readers such as ``torchtrade report`` are never blocked.
 
 Resume (a new env on the same file, :meth:`Journal.attach`):
 
@@ -27,7 +32,10 @@ Resume (a new env on the same file, :meth:`Journal.attach`):
   The step that sent it counts as done;
 * episode and step counters, holding time (the step rule applied to the step that crashed, when it
   sent an order), metrics (sums, equity, seen fills), the own ledger (``initial_cash`` accounting);
-* brackets: kept when the position is still there, cancelled when it is gone.
+* brackets: kept when the position is still there, cancelled when it is gone; an entry the dead
+  process sent without placing its separate legs (Binance) gets them now, at the levels it was sent
+  with (a refused leg flattens the position next step); levels the env enforces itself (Alpaca
+  crypto) are taken back from the entry's row.
 
 The first ``reset()`` of a resumed env continues the journaled episode (no new episode, metrics kept,
 no ``close_position_on_reset``): a training loop that starts with ``reset()`` picks up where it was.
