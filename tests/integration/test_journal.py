@@ -293,3 +293,27 @@ def test_the_journal_file_holds_no_key_or_secret(emulator, tmp_path):
     raw += journal.read_bytes()
     for secret in secrets:
         assert secret.encode() not in raw
+
+
+def test_a_reset_that_sent_an_order_before_the_process_died_begins_its_episode(emulator, tmp_path):
+    journal = tmp_path / "run.sqlite"
+    env = bitget(emulator, journal)
+    env.reset()
+    env.step(1)
+    # The last run's second reset sent its close, then died before it could record the reset.
+    oid = env.client_ids.make(2, 0, "reset")
+    with sqlite3.connect(journal) as db:
+        db.execute(
+            "INSERT INTO orders (client_oid, episode, step, time_ms, call, action, request, status) "
+            "VALUES (?, 2, 0, 0, 'close', 'close', '{}', 'sending')",
+            (oid,),
+        )
+    env.close()
+    again = bitget(emulator, journal)
+    assert (again.episode, again.step_count) == (2, 1)  # never episode 2's step 0 again
+    assert again.get_metrics()["fills"] == 0
+    again.reset()
+    assert again.episode == 2
+    again.reset()
+    assert again.episode == 3
+    again.close()

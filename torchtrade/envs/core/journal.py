@@ -338,11 +338,14 @@ class Journal:
         env.episode = int(state["episode"])
         resolved = self._resolve_pending(env)
         orders = self.orders()
+        # Never reuse an (episode, step) that made client ids: the step that crashed counts as done,
+        # and so does a reset that sent an order before the process died (its episode had begun).
+        env.episode = max([env.episode, *(int(o["episode"]) for o in orders)])
+        new_episode = env.episode > int(state["episode"])
         in_episode = [o["step"] for o in orders if o["episode"] == env.episode]
-        # Never reuse an (episode, step) that made client ids: the step that crashed counts as done.
-        env.step_count = max([int(state["step"]), *(s + 1 for s in in_episode)])
-        crashed_step = env.step_count > int(state["step"])
-        self._restore_books(env, state)
+        env.step_count = max([0 if new_episode else int(state["step"]), *(s + 1 for s in in_episode)])
+        crashed_step = new_episode or env.step_count > int(state["step"])
+        self._restore_books(env, state, new_episode)
         env._our_orders.update(
             oid for o in orders if o["status"] in LANDED for oid in str(o["order_id"] or "").split(",") if oid
         )
@@ -443,7 +446,7 @@ class Journal:
         out["order_id"] = row["order_id"]
         return out
 
-    def _restore_books(self, env: Any, state: Mapping[str, Any]) -> None:
+    def _restore_books(self, env: Any, state: Mapping[str, Any], new_episode: bool) -> None:
         env._fills_from = int(state["fills_from"])
         env._last_fill_ms = state["last_fill_ms"]
         env._funding_from = int(state["funding_from"])
@@ -455,6 +458,9 @@ class Journal:
         env._levels_checked_ms = int(state["levels_checked_ms"])
         seen = {r[0] for r in self._db.execute("SELECT id FROM fills")}
         m = state["metrics"]
+        if new_episode:  # the metrics of an episode whose reset never finished start from nothing
+            m = {"initial_value": 0.0, "fees": 0.0, "funding": 0.0, "realized_pnl": 0.0, "fills": 0}
+            m["closed_trades"] = []
         equity = list(
             self._db.execute(
                 "SELECT time_ms, value FROM equity WHERE episode = ? ORDER BY rowid", (env.episode,)
