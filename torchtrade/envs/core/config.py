@@ -135,7 +135,9 @@ class LiveEnvConfig:
         journal: a SQLite file (``"run.sqlite"``) where the env records its identity, every order
             (before sending it) and its outcome, fills, reads, equity and counters; a new env with the
             same file resumes where the last one stopped (see :mod:`torchtrade.envs.core.journal`).
-            ``torchtrade report FILE`` reads it. None: no journal. Its directory must exist.
+            Its first ``reset()`` continues the resumed episode (without ``close_position_on_reset``).
+            ``torchtrade report FILE`` reads it. None: no journal. Its directory must exist; one env
+            uses a journal at a time.
 
     Warnings:
         A short retry backoff with many attempts can get an account rate-limited or banned.
