@@ -12,6 +12,7 @@ TorchTradeError
 │   │   └── InsufficientMargin
 │   └── AuthError                    bad keys or permissions: stop, a human must act
 ├── ReconciliationError              local and venue state still disagree after a re-read
+├── MissingDependency(ImportError)   an optional extra is not installed: the message says what to pip install
 └── InternalError                    anything unexpected inside an env (a bug, a malformed answer)
 ```
 These are the only exceptions that leave an env, its clock or its trader. Inside a step a transient
@@ -94,3 +95,7 @@ class InternalError(TorchTradeError):
 
 class ReconciliationError(TorchTradeError):
     """The env's view of the account and the venue's still disagree after re-reading."""
+
+
+class MissingDependency(TorchTradeError, ImportError):
+    """An optional feature's package is not installed; the message gives the ``pip install`` line."""

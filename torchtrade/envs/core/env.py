@@ -43,6 +43,7 @@ from .journal import Journal, JournaledTrader
 from .kill import enforce_drawdown, kill
 from .ledger import OwnLedger
 from .metrics import EpisodeMetrics, run_periods_per_year
+from .monitoring import Monitor
 from .observation import FeatureBuilder, FeatureFn
 from .outage import OutageGuard, OutagePolicy
 from .protocols import Feed, Trader
@@ -92,6 +93,8 @@ class LiveTradingEnv(EnvBase):
             ``env.risk`` holds their state.
         journal: a SQLite file the env records itself in and resumes from (see
             :mod:`torchtrade.envs.core.journal`; None: none).
+        monitor: writes each step's series and each episode's summary to a torchrl logger, and logs
+            the events (see :mod:`torchtrade.envs.core.monitoring`; default: events only).
 
     Client-side brackets: on a venue without conditional orders (``trader.client_brackets``, Alpaca
     crypto), an SLTP entry's stop-loss and take-profit are the env's to enforce. After every step's
@@ -138,8 +141,10 @@ class LiveTradingEnv(EnvBase):
         max_drawdown: float | None = None,
         max_orders_per_minute: int | None = None,
         journal: str | os.PathLike[str] | None = None,
+        monitor: Monitor | None = None,
     ) -> None:
         super().__init__(device="cpu", batch_size=torch.Size([]))
+        self._monitor = monitor or Monitor()
         self._journal: Journal | None = None
         self._resumed = False  # the first reset continues the journaled episode
         self.trader = trader
@@ -354,11 +359,11 @@ class LiveTradingEnv(EnvBase):
     # ------------------------------------------------------------------ TorchRL
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
-        return self._boundary(self._reset_inner)
+        return self._boundary(lambda: self._monitor.reset(self, self._reset_inner))
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         action = self._check_action(tensordict.get("action"))
-        return self._boundary(lambda: self._step_inner(action))
+        return self._boundary(lambda: self._monitor.step(self, lambda: self._step_inner(action)))
 
     @staticmethod
     def _boundary(fn: Callable[[], T]) -> T:
@@ -558,7 +563,11 @@ class LiveTradingEnv(EnvBase):
         """
         # Wait for the next bar close on the clock, not "last bar seen + one bar": a minute without any
         # trade has no bar, and the env must still move on by one bar of time.
-        ok, _ = self._guard.run("waiting for the next bar", lambda: self.clock.wait_until(target), info)
+        ok, _ = self._guard.run(
+            "waiting for the next bar",
+            lambda: self._monitor.wait(lambda: self.clock.wait_until(target)),
+            info,
+        )
         if not ok:
             return 0, False
         ok, new_bars = self._guard.run("reading candles", self._update_feed, info)
@@ -759,6 +768,7 @@ class LiveTradingEnv(EnvBase):
             episode=self.episode,
         )
         self.last_info = info
+        self._monitor.info(self, info)
 
     # ------------------------------------------------------------------ gym-style and public methods
 

@@ -12,12 +12,13 @@ manual clock). A crypto env trades around the clock, long only.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ....secrets import Secret
 from ...core.clock import EnvClock
 from ...core.config import SLTPConfig
 from ...core.env import LiveTradingEnv
+from ...core.monitoring import Monitor
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from ...core.schedule import EveryBar, MarketHours, SessionBars
@@ -38,6 +39,9 @@ from .config import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
 from .feed import AlpacaBars
 from .trader import AlpacaTrader
 from .venue import BARS_PAGE_LIMIT, KEY_ENV
+
+if TYPE_CHECKING:
+    from torchrl.record.loggers import Logger
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             :class:`~torchtrade.envs.core.clock.EmulatorClock` jumps an emulator instead).
         market_hours: the stock market's hours (default: XNYS from exchange-calendars).
         retry_sleep: how retries wait (tests pass a fast one).
+        logger: a :class:`torchrl.record.loggers.Logger` (CSV, TensorBoard, W&B, MLflow) that gets each
+            step's numbers and each episode's summary (see :mod:`torchtrade.envs.core.monitoring`).
 
     Raises:
         ConfigError: an invalid setting, or a symbol Alpaca does not list or trade.
@@ -102,6 +108,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
         clock: EnvClock | None = None,
         market_hours: MarketHours | None = None,
         retry_sleep: Any = None,
+        logger: Logger | None = None,
     ) -> None:
         config = own_config(self, config)
         self.config = config
@@ -136,6 +143,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             reward_fn=reward_fn,
             **core_settings(config, retrier),
             schedule=schedule or EveryBar(config.execute_on),  # type: ignore[arg-type]
+            monitor=Monitor(logger),
         )
 
     # ------------------------------------------------------------------ construction steps

@@ -9,7 +9,7 @@ trader class.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import ccxt
 
@@ -17,6 +17,7 @@ from ....ccxt_util import guard_secrets
 from ....secrets import Secret
 from ...core.clock import EnvClock
 from ...core.env import LiveTradingEnv
+from ...core.monitoring import Monitor
 from ...core.observation import FeatureFn
 from ...core.reward import RewardFn
 from .config import FuturesEnvConfig
@@ -26,6 +27,9 @@ from .exchange import build_exchange, is_local
 from .feed import CandleFeed
 from .trader import FuturesTrader
 from .venue import VenueProfile
+
+if TYPE_CHECKING:
+    from torchrl.record.loggers import Logger
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,8 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             :class:`~torchtrade.envs.core.clock.EmulatorClock` jumps an emulator instead).
         exchange: a ready ccxt client to use instead of building one (advanced).
         retry_sleep: how retries wait (tests pass a fast one).
+        logger: a :class:`torchrl.record.loggers.Logger` (CSV, TensorBoard, W&B, MLflow) that gets each
+            step's numbers and each episode's summary (see :mod:`torchtrade.envs.core.monitoring`).
 
     Raises:
         ConfigError: an invalid or missing setting, naming the field.
@@ -75,6 +81,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
         clock: EnvClock | None = None,
         exchange: ccxt.Exchange | None = None,
         retry_sleep: Any = None,
+        logger: Logger | None = None,
     ) -> None:
         config = own_config(self, config)
         self.config = config
@@ -109,6 +116,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             reward_fn=reward_fn,
             **core_settings(config, retrier),
             funding_interval_ms=profile.funding_interval_h * 3_600_000,
+            monitor=Monitor(logger),
         )
 
     # ------------------------------------------------------------------ construction steps
