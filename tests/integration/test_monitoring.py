@@ -129,7 +129,7 @@ def test_a_csv_logger_holds_every_step_of_a_50_step_episode_and_its_summary(emul
 
 
 def test_a_wandb_offline_run_holds_every_step_of_a_50_step_episode(emulator, tmp_path, monkeypatch):
-    pytest.importorskip("wandb", reason="wandb is not installed (pip install torchtrade[wandb])")
+    wandb = pytest.importorskip("wandb", reason="wandb is not installed (pip install torchtrade[wandb])")
     from tests.integration.wandb_support import history, run_file
     from torchtrade.integrations import WandbLogger
 
@@ -149,6 +149,9 @@ def test_a_wandb_offline_run_holds_every_step_of_a_50_step_episode(emulator, tmp
         infos, rewards = run_episode(env)
     finally:
         logger.experiment.finish()
+        # finish() may return before W&B's core process has written the whole log: shutting the
+        # core down waits for it (the reader checks that the run's exit record is there).
+        wandb.teardown()
 
     rows = history(run_file(tmp_path))
     steps = [r for r in rows if "live/step" in r]

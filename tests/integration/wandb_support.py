@@ -53,16 +53,18 @@ def raw_records(path: Path) -> Iterator[bytes]:
 
 
 def history(path: Path) -> list[dict[str, Any]]:
-    """Every history row (one ``wandb.log`` call), its values decoded from JSON."""
+    """Every history row (one ``wandb.log`` call) of a finished run, its values decoded from JSON."""
     from wandb.proto import wandb_internal_pb2 as pb
 
-    rows = []
+    rows, kinds = [], []
     for raw in raw_records(path):
         record = pb.Record()
         record.ParseFromString(raw)
-        if record.WhichOneof("record_type") == "history":
+        kinds.append(record.WhichOneof("record_type"))
+        if kinds[-1] == "history":
             items = record.history.item
             rows.append(
                 {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in items}
             )
+    assert "exit" in kinds, f"{path} has no exit record: the run is not finished, or not written out yet"
     return rows
