@@ -136,6 +136,9 @@ def test_a_wandb_offline_run_holds_every_step_of_a_50_step_episode(emulator, tmp
     for name, value in {
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(tmp_path),
+        "WANDB_CACHE_DIR": str(tmp_path / "cache"),  # W&B's core writes its own debug log there
+        "WANDB_CONFIG_DIR": str(tmp_path / "config"),
+        "WANDB_DATA_DIR": str(tmp_path / "data"),
         "WANDB_SILENT": "true",
         "WANDB_CONSOLE": "off",
         "WANDB_DISABLE_GIT": "true",

@@ -108,6 +108,16 @@ def test_the_wandb_logger_without_wandb_says_how_to_install_it(monkeypatch):
     assert isinstance(e.value, ImportError)
 
 
+def test_the_wandb_logger_is_torchrls():
+    from torchrl.record.loggers import Logger
+    from torchrl.record.loggers import WandbLogger as TorchRLWandbLogger
+
+    from torchtrade.integrations import WandbLogger
+
+    assert issubclass(WandbLogger, TorchRLWandbLogger)
+    assert issubclass(WandbLogger, Logger)
+
+
 def test_the_wandb_run_name_defaults_to_the_project_and_the_utc_time():
     from torchtrade.integrations import default_exp_name
 
