@@ -201,7 +201,7 @@ def test_a_step_that_opens_a_position_logs_the_order_the_fill_and_the_position_n
     lines = event_lines(caplog)
     (order,), (fill,) = info["orders"], info["fills"]
     assert lines == [
-        f"order submitted: open_long 0.01 {BTC} "
+        f"order submitted: open_long buy 0.01 {BTC} to bitget "
         f"(client id {order['client_oid']}, order id {order['order_id']})",
         f"filled: buy 0.01 {BTC} at {fill['price']:g}, fee {fill['fee']:g} (order id {fill['order_id']})",
         f"position changed: {BTC} flat -> long 0.01 at {env.position.entry_price:g}",

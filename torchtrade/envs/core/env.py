@@ -321,6 +321,7 @@ class LiveTradingEnv(EnvBase):
             self._last_fill_ms = max(f.timestamp for f in new)
             info["fills"].extend(f.as_dict() for f in new)
             self._own.record_fills(new)
+            self._monitor.fills(self, new)
         return new
 
     def _cancel_leftover_brackets(self, info: dict[str, Any]) -> None:

@@ -1,22 +1,23 @@
 """One log line per event of a live run that a person watching it wants to read.
 
-Read from a step's ``info`` when the env finishes it (and after a reset or ``close_all_positions``), at
-INFO: an order the venue accepted (``order submitted``), each fill, a change of position, and the
-venue answering again after an outage. The other events already have their line where they happen,
-and are not repeated here: a refused order (WARNING with the venue's code, where it is placed:
-:mod:`torchtrade.envs.live.shared.placement` and the traders), a reconciliation (WARNING or INFO in
-:mod:`.reconcile`), an outage (WARNING per retry round and ERROR when it lasts, in :mod:`.outage`).
+Here, at INFO, each when the env learns of it: each new fill (when the env reads it), a change of
+position (when a step, a reset or ``close_all_positions`` settles it), and the venue answering again
+after an outage. The other events have their line where they happen: an order the venue accepted
+(``order submitted``, INFO) or refused (WARNING, with the venue's code) where it is placed
+(:mod:`torchtrade.envs.live.shared.placement`, and the futures trader's close-position call), a
+reconciliation (WARNING or INFO in :mod:`.reconcile`), an outage (WARNING per retry round and ERROR
+when it lasts, in :mod:`.outage`).
 
-Nothing here can hold a secret: an ``info`` carries ids, prices and sizes, never keys.
+Nothing here can hold a secret: orders, fills and positions carry ids, prices and sizes, never keys.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .account import PositionState
+from .account import FillInfo, PositionState
 
 logger = logging.getLogger(__name__)
 
@@ -25,34 +26,27 @@ EXPLAINED_CHANGES = frozenset({"unexplained_change", "external_fill", "vanished"
 
 
 class EventLog:
-    """Turns each finished ``info`` into its event lines; remembers the position and the venue's state
-    across steps, to tell a change."""
+    """Writes the event lines; remembers the position and the venue's state across steps, to tell a
+    change."""
 
     def __init__(self) -> None:
         self._position: str | None = None  # the last position seen, described; None before the first
         self._down = False  # the last info said the venue was unavailable
 
-    def record(self, info: Mapping[str, Any], position: PositionState, symbol: str) -> None:
-        for order in info.get("orders", ()):
-            if order.get("status") == "accepted":
-                logger.info(
-                    "order submitted: %s %g %s (client id %s, order id %s)",
-                    order.get("action"),
-                    float(order.get("amount") or 0.0),
-                    symbol,
-                    order.get("client_oid"),
-                    order.get("order_id", "-"),
-                )
-        for fill in info.get("fills", ()):
+    def fills(self, fills: Iterable[FillInfo], symbol: str) -> None:
+        for f in fills:
             logger.info(
                 "filled: %s %g %s at %g, fee %g (order id %s)",
-                fill["side"],
-                fill["amount"],
+                f.side,
+                f.amount,
                 symbol,
-                fill["price"],
-                fill["fee"],
-                fill["order_id"],
+                f.price,
+                f.fee,
+                f.order_id,
             )
+
+    def finished(self, info: Mapping[str, Any], position: PositionState, symbol: str) -> None:
+        """A step's (reset's, ``close_all_positions``') end: the position it settled, the venue's state."""
         now = position.describe()
         note = info.get("reconciliation") or {}
         if (

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .account import FillInfo
 from .events import EventLog
 
 if TYPE_CHECKING:
@@ -120,12 +121,20 @@ class Monitor:
         finally:
             self._waited += self.timer() - start
 
+    def fills(self, env: Any, fills: Sequence[FillInfo]) -> None:
+        """Fills the env just read."""
+        self._event(lambda: self.events.fills(fills, env.trader.symbol))
+
     def info(self, env: Any, info: Mapping[str, Any]) -> None:
-        """A finished ``info`` (a step's, a reset's or a ``close_all_positions``'): its event lines."""
+        """A finished ``info`` (a step's, a reset's or a ``close_all_positions``')."""
+        self._event(lambda: self.events.finished(info, env.position, env.trader.symbol))
+
+    @staticmethod
+    def _event(write: Callable[[], None]) -> None:
         try:
-            self.events.record(info, env.position, env.trader.symbol)
+            write()
         except Exception as e:  # a log line must never cost a step
-            logger.warning("could not log the events of step %s: %r", info.get("step"), e)
+            logger.warning("could not log an event: %r", e)
 
     # ------------------------------------------------------------------ writing
 

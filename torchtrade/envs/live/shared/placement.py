@@ -126,10 +126,28 @@ def submit(
     except TransientVenueError as e:
         found = find_quietly()
         if found is not None:
-            return OrderOutcome(client_oid, action, "accepted", amount=amount, order_id=order_id(found))
+            return _submitted(
+                OrderOutcome(client_oid, action, "accepted", amount=amount, order_id=order_id(found)),
+                describe,
+                venue,
+            )
         logger.error("%s: unconfirmed after retries (client id %s): %s", describe, client_oid, e)
         return OrderOutcome(client_oid, action, "unknown", amount=amount, reason=str(e), code=e.code)
-    return OrderOutcome(client_oid, action, "accepted", amount=amount, order_id=order_id(order))
+    return _submitted(
+        OrderOutcome(client_oid, action, "accepted", amount=amount, order_id=order_id(order)), describe, venue
+    )
+
+
+def _submitted(outcome: OrderOutcome, describe: str, venue: str) -> OrderOutcome:
+    """An accepted order, logged: the one line a person watching the run sees for it."""
+    logger.info(
+        "order submitted: %s to %s (client id %s, order id %s)",
+        describe,
+        venue,
+        outcome.client_oid,
+        outcome.order_id,
+    )
+    return outcome
 
 
 def quietly(find: Callable[[], Any]) -> Any:

@@ -461,12 +461,21 @@ class FuturesTrader(TraderBase):
         except TransientVenueError as e:
             logger.error("close %s %g %s: unconfirmed after retries: %s", leg.side, leg.size, self.symbol, e)
             return OrderOutcome(client_oid, "close", "unknown", amount=leg.size, reason=str(e), code=e.code)
+        order_id = str(order.get("id") or "") or None
+        logger.info(
+            "order submitted: close %s %g %s to %s through its close-position call (order id %s)",
+            leg.side,
+            leg.size,
+            self.symbol,
+            self.profile.name,
+            order_id,
+        )
         return OrderOutcome(
             client_oid,
             "close",
             "accepted",
             amount=leg.size,
-            order_id=str(order.get("id") or "") or None,
+            order_id=order_id,
             extra={"via": "close_position"},
         )
 
