@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import torch
 from torchrl.record.loggers import CSVLogger
 
 from tests.conftest import BTC
@@ -327,3 +328,13 @@ def test_every_venue_env_writes_its_steps_to_the_logger(request, venue, tmp_path
     assert written["portfolio_value"] == [(i + 1, info["portfolio_value"]) for i, info in enumerate(infos)]
     assert written["position"] == [(i + 1, float(info["position"])) for i, info in enumerate(infos)]
     assert infos[1]["fills"], "the entry filled"
+
+
+def test_a_torchrl_rollout_is_logged_like_gym_steps(emulator, tmp_path):
+    env = make(emulator, CSVLogger(exp_name="run", log_dir=str(tmp_path)), max_steps=4)
+    td = env.rollout(10, policy=lambda td: td.set("action", torch.tensor(1)))  # holds until max_steps
+    assert td.shape == (4,)
+    written = read_scalars(tmp_path / "run" / "scalars" / "live")
+    assert [step for step, _ in written["reward"]] == [1, 2, 3, 4]
+    assert [v for _, v in written["reward"]] == td["next", "reward"].squeeze(-1).tolist()
+    assert read_scalars(tmp_path / "run" / "scalars" / "episode")["steps"] == [(1, 4.0)]
