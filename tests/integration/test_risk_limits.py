@@ -152,6 +152,27 @@ def test_max_drawdown_trips_once_on_a_scripted_loss(emulator, tmp_path, caplog):
     env.close_all_positions()
 
 
+def test_a_tripped_drawdown_stays_tripped_across_a_restart_with_its_journal(emulator, tmp_path):
+    emulator.control.reset(data=[f"{BTC}={scripted_loss(tmp_path / 'fall.csv')}"], history_bars=FLAT_BARS - 5)
+    journal = tmp_path / "run.sqlite"
+    env = bitget(emulator, quantity_per_trade=0.25, max_drawdown=0.04, initial_cash=10_000, journal=journal)
+    env.reset()
+    env.step(2)
+    for _ in range(FALL_BARS + 5):
+        env.step(1)
+    assert env.risk.halted == "max_drawdown"
+    env.close()  # the process restarts
+    again = bitget(emulator, quantity_per_trade=0.25, max_drawdown=0.04, initial_cash=10_000, journal=journal)
+    assert again.risk.start_value == pytest.approx(10_000)  # the run's start, not the value now
+    assert again.risk.halted == "max_drawdown"
+    again.reset()
+    before = len(emulator.control.orders()["orders"])
+    _, _, _, info = again.step(2)
+    assert info["risk"]["reason"] == "max_drawdown"
+    assert len(emulator.control.orders()["orders"]) == before
+    again.close()
+
+
 def test_no_limit_no_trip(emulator, tmp_path):
     emulator.control.reset(data=[f"{BTC}={scripted_loss(tmp_path / 'fall.csv')}"], history_bars=FLAT_BARS - 5)
     env = bitget(emulator, quantity_per_trade=0.25)

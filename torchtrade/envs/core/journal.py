@@ -277,6 +277,11 @@ class Journal:
                 "funding": own.funding,
                 "funding_ids": sorted(own._funding),
             },
+            "risk": {
+                "start_value": env.risk.start_value,
+                "drawdown_halt": env.risk.halted == "max_drawdown",
+                "tripped_at": env.risk.tripped_at,
+            },
         }
 
     # ------------------------------------------------------------------ start or resume
@@ -486,6 +491,14 @@ class Journal:
         )
         env._own._fills.update(seen)
         env._own._funding.update(own["funding_ids"])
+        # The drawdown stop measures from the run's start, and a tripped one stays tripped: a process
+        # that crashes and restarts must not re-arm its own loss limit. (A kill is not carried over:
+        # starting the env again after one is the operator's decision.)
+        risk = state.get("risk") or {}
+        if risk.get("start_value") is not None:
+            env.risk.start_value = float(risk["start_value"])
+        if risk.get("drawdown_halt") and env.risk.halted is None:
+            env.risk.halted, env.risk.tripped_at = "max_drawdown", risk.get("tripped_at")
         self._recorder._seen_fills.update(seen)
 
     def _resolve_pending(self, env: Any) -> list[dict[str, Any]]:

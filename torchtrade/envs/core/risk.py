@@ -9,7 +9,9 @@ every order it sent (:meth:`RiskGuard.record_order`) and its portfolio value aft
   A value at or below ``start × (1 - max_drawdown)`` trips it, once: the env flattens the symbol and
   from then on refuses every entry (closes still go through). It stays tripped across resets, for the
   life of the env: a loss limit that re-armed itself at every episode would not limit the loss.
-  :meth:`RiskGuard.rearm` re-arms it from a new starting value, on purpose.
+  With a journal, the starting value and a tripped stop survive a restart too (a process that crashes
+  and restarts does not re-arm its own limit). :meth:`RiskGuard.rearm` re-arms it from a new starting
+  value, on purpose.
 * ``max_orders_per_minute``: orders the env itself sends (entries, bracket legs, closes, a partial
   fill's resend; never a cancel) in any 60 s of the *venue's* clock (a rolling window, so that a
   replay at 60× counts venue minutes, not wall ones). An entry that would go past it is refused
