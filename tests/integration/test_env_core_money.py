@@ -81,6 +81,28 @@ class TestInitialCash:
         assert order["amount"] * price <= 1000.0
 
 
+@pytest.mark.parametrize("venue", ["bitget", "binance"])
+@pytest.mark.parametrize("leverage", [5, 10, 20])
+def test_an_entry_sized_to_the_whole_free_balance_is_accepted_at_high_leverage(venue, leverage, request):
+    """The margin and the opening fee on the whole value come from the free balance: at 10x the fee is
+    0.6 % of the margin on Bitget, more than a buffer on the margin alone leaves."""
+    from tests.integration.test_futures_envs import VENUES
+    from tests.integration.test_futures_envs import make as make_futures
+
+    v = next(x for x in VENUES if x.name == venue)
+    emulator = request.getfixturevalue(v.fixture)
+    env = make_futures((v, emulator), leverage=leverage, trade_mode="cash", quantity_per_trade=10**7)
+    env.reset()
+    free = env.balance.free
+    _, _, _, info = env.step(2)
+    (order,) = info["orders"]
+    assert order["status"] == "accepted", order
+    assert order["extra"]["capped"]["by"] == "free_balance"
+    price = float(env.feed.candles("1min")["close"].iloc[-1])
+    assert order["amount"] * price / leverage >= 0.95 * free  # most of the balance is used
+    env.close_all_positions()
+
+
 def test_funding_across_a_funding_time(emulator):
     env = make(emulator, time_frames=["1h"], window_sizes=[3], quantity_per_trade=0.1)
     env.reset()

@@ -45,8 +45,10 @@ from .venue import MarginMode, PositionMode, TradeMode, VenueProfile
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Room left for the taker fee (both ways) when sizing an order against the free balance.
-FEE_BUFFER = 0.002
+# Sizing against the free balance: the price may move this much between the last close and the fill.
+PRICE_BUFFER = 0.002
+# The taker fee when the market does not state one (ccxt's ``market["taker"]``): on the high side.
+DEFAULT_TAKER_FEE = 0.001
 
 
 class FuturesTrader(TraderBase):
@@ -286,7 +288,12 @@ class FuturesTrader(TraderBase):
                 notes["capped"] = {"by": "max_position_size", "wanted": raw, "max_value": max_value}
             raw = max_value / price
         if free_balance is not None and price > 0:
-            affordable = free_balance * self.leverage / (price * (1 + FEE_BUFFER))
+            # The venue takes the margin and the opening fee from the free balance, and the fee is on
+            # the position's whole value: at 10x it is 0.6 % of the margin on Bitget, so a buffer of the
+            # margin alone would size entries the venue refuses. Room is left for the closing fee too.
+            taker = float(self.market.get("taker") or DEFAULT_TAKER_FEE)
+            per_unit = price * (1 + PRICE_BUFFER) * (1 / self.leverage + 2 * taker)
+            affordable = free_balance / per_unit
             if raw > affordable:
                 if notes is not None:
                     notes["capped"] = {"by": "free_balance", "wanted": raw, "free_balance": free_balance}
