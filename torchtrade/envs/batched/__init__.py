@@ -1,0 +1,7 @@
+"""The batched env: N futures accounts in lockstep over replayed candles, for training."""
+
+from .accounts import Accounts, Market
+from .config import BatchedEnvConfig
+from .env import BatchedFuturesEnv
+
+__all__ = ["Accounts", "BatchedEnvConfig", "BatchedFuturesEnv", "Market"]

@@ -1,0 +1,284 @@
+"""N futures accounts stepped in lockstep: the engine's account math, vectorized in numpy float64.
+
+Each account holds at most one position in one linear perpetual (one-way mode), opened from flat by a
+market order with optional position TP/SL, closed by a market order, by its TP/SL or by liquidation.
+The rules are those of :mod:`torchtrade.emulator.engine` for that case, step for step:
+
+* book and fills (:mod:`~torchtrade.emulator.engine.pricing`): ``bid = floor_tick(last - last·spread/2)``,
+  ``ask = ceil_tick(last + last·spread/2)``; a taker buy fills at ``ceil_tick(ref·(1 + slippage))``, a
+  sell at ``floor_tick(ref·(1 - slippage))``; ``ref`` is the ask/bid for an order placed now, the
+  trigger level (or the bar's open on a gap) for a TP/SL firing inside a bar;
+* admission (:class:`~torchtrade.emulator.engine.futures_orders.FuturesOrders.place_order`): an entry
+  below the minimum notional at the ask/bid, one whose margin plus taker fee exceeds the available
+  balance, or whose TP/SL are not on the right side of the ask/bid is rejected (the account stays flat);
+  a close of the whole position is exempt from the minimums;
+* sizing (the env's trader, ``FuturesTrader.amount_for``): ``quantity_per_trade`` in base coin (or its
+  value in the settle coin), cut to ``max_position_size × value`` and to ``free × leverage /
+  (price × 1.002)``, rounded *down* to the lot, refused below the minimum amount or notional at the
+  last close; bracket prices ``last × (1 ± level)`` rounded to the nearest tick (ccxt's
+  ``price_to_precision``);
+* accounting (:mod:`~torchtrade.emulator.engine.futures`): taker fee on every fill, PnL on close, both
+  rounded to 1e-8 (the engine's ``money``); isolated margin ``qty × price / leverage``;
+* triggers along the bar's path (:mod:`~torchtrade.emulator.engine.intrabar`): net long → open, low,
+  high, close; net short → open, high, low, close; a gap through a level fires at the open; when both
+  the stop-loss and the take-profit are inside one bar the stop-loss fills (adverse first); at one price
+  the trigger goes before the liquidation;
+* liquidation (:mod:`~torchtrade.emulator.engine.liquidation`, :mod:`~torchtrade.emulator.engine.margin`):
+  isolated ``P = (E·Q ∓ M) / (Q·(1 ∓ mmr))``, crossed the same with the wallet as ``M`` (one position:
+  the cross formula reduces to it); the fill is at the liquidation price rounded to the tick against the
+  position, taker fee, and what margin is left is taken as a liquidation fee;
+* funding (:mod:`~torchtrade.emulator.engine.funding`): at each bar close on a multiple of the
+  instrument's interval (8 h, UTC), ``qty × close × rate × side`` (rounded to 1e-8) from the wallet.
+
+Where this simplifies against the engine (each checked or bounded by ``tests/unit/test_batched_parity.py``):
+
+1. Float64, not Decimal. Tick and lot rounding is ``floor(x / step + 1e-9)`` (``ceil(x / step - 1e-9)``),
+   so a value within 1e-9 of a step counts as on it; money is rounded to 1e-8 with numpy's
+   half-to-even. Balances agree with the engine to ~1e-9 per fill, positions exactly.
+2. One symbol, one position, one-way mode, no resting limit orders, no partial fills, no hedge legs:
+   the env's actions never add to or flip a position, so the engine's netting/flip paths are not needed.
+3. Crossed margin is the single-symbol case (no other positions' PnL in the cross equity).
+4. Bars are dense: a minute missing from the file is a flat bar at the previous close with zero
+   volume (:mod:`.market`). The engine sees no bar there; a flat bar at the last close fires nothing
+   and funding marks at that same close, so the accounting is identical. Only the observation window
+   differs (the live env's window skips the missing minute; this one shows the flat bar).
+5. No rejections in ``info``, no ledger, no fills list: counters per account (fees, funding, realized
+   PnL, liquidations, trigger exits, rejected entries) instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = 1e-9
+FEE_BUFFER = 0.002  # the trader's room for the taker fee when sizing against the free balance
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The instrument and venue facts the math needs, as floats (see :mod:`.venue`)."""
+
+    tick: float
+    lot: float
+    min_qty: float
+    min_notional: float
+    taker_fee: float
+    mmr: float
+    spread: float  # fraction (1 bp = 1e-4)
+    slippage: float  # fraction
+    funding_rate: float
+
+
+def floor_step(x: np.ndarray, step: float) -> np.ndarray:
+    return np.floor(x / step + EPS) * step
+
+
+def ceil_step(x: np.ndarray, step: float) -> np.ndarray:
+    return np.ceil(x / step - EPS) * step
+
+
+def money(x: np.ndarray) -> np.ndarray:
+    return np.round(x, 8)
+
+
+class Accounts:
+    """State of N accounts (1-D float64 arrays), and the verbs a step applies to them.
+
+    ``side`` is +1 long, -1 short, 0 flat; ``qty`` the position size (base coin); ``margin`` the isolated
+    margin; ``sl`` / ``tp`` the position's stop-loss / take-profit prices (NaN: none).
+    """
+
+    def __init__(self, n: int, market: Market, *, leverage: int, isolated: bool) -> None:
+        self.n = n
+        self.m = market
+        self.leverage = float(leverage)
+        self.isolated = isolated
+        z = np.zeros
+        self.wallet = z(n)
+        self.side = z(n)
+        self.qty = z(n)
+        self.entry = z(n)
+        self.margin = z(n)
+        self.sl = np.full(n, np.nan)
+        self.tp = np.full(n, np.nan)
+        self.fees = z(n)
+        self.funding = z(n)
+        self.realized = z(n)
+        self.liquidations = z(n, dtype=np.int64)
+        self.stops = z(n, dtype=np.int64)  # exits by stop-loss
+        self.takes = z(n, dtype=np.int64)  # exits by take-profit
+        self.rejected = z(n, dtype=np.int64)  # entries refused (sizing or admission)
+
+    def reset(self, idx: np.ndarray, cash: float) -> None:
+        for arr in (self.side, self.qty, self.entry, self.margin, self.fees, self.funding, self.realized):
+            arr[idx] = 0.0
+        for arr in (self.liquidations, self.stops, self.takes, self.rejected):
+            arr[idx] = 0
+        self.sl[idx] = np.nan
+        self.tp[idx] = np.nan
+        self.wallet[idx] = cash
+
+    # ------------------------------------------------------------------ views
+
+    def upnl(self, mark: np.ndarray) -> np.ndarray:
+        return (mark - self.entry) * self.qty * self.side
+
+    def equity(self, mark: np.ndarray) -> np.ndarray:
+        return self.wallet + self.upnl(mark)
+
+    def free(self, mark: np.ndarray) -> np.ndarray:
+        """The engine's ``available``: wallet less the position's margin (crossed: plus a negative PnL)."""
+        if self.isolated:
+            out = self.wallet - self.margin
+        else:
+            out = self.wallet - self.qty * self.entry / self.leverage + np.minimum(self.upnl(mark), 0.0)
+        return np.maximum(out, 0.0)
+
+    def liq_price(self) -> np.ndarray:
+        """Raw liquidation price (0: none), as :func:`~torchtrade.emulator.engine.margin.isolated_liquidation_price`."""
+        m = self.margin if self.isolated else self.wallet
+        q = np.where(self.qty > 0, self.qty, 1.0)
+        p = (self.entry * q - self.side * m) / (q * (1.0 - self.side * self.m.mmr))
+        return np.where((self.qty > 0) & (p > 0), p, 0.0)
+
+    def liq_view(self) -> np.ndarray:
+        """The liquidation price a position view reports: rounded to the tick against the position."""
+        p = self.liq_price()
+        return np.where(self.side > 0, floor_step(p, self.m.tick), ceil_step(p, self.m.tick))
+
+    # ------------------------------------------------------------------ fills
+
+    def _taker(self, sell: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        m = self.m
+        down = floor_step(ref - ref * m.slippage, m.tick)
+        up = ceil_step(ref + ref * m.slippage, m.tick)
+        return np.where(sell, down, up)
+
+    def _book(self, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        half = last * self.m.spread / 2.0
+        return floor_step(last - half, self.m.tick), ceil_step(last + half, self.m.tick)
+
+    def _close(self, i: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Close the positions ``i`` at ``px``: PnL and taker fee to the wallet. Returns (pnl, fee)."""
+        qty = self.qty[i]
+        pnl = money((px - self.entry[i]) * qty * self.side[i])
+        fee = money(px * qty * self.m.taker_fee)
+        self.wallet[i] += pnl - fee
+        self.fees[i] += fee
+        self.realized[i] += pnl
+        self.side[i] = 0.0
+        self.qty[i] = 0.0
+        self.entry[i] = 0.0
+        self.margin[i] = 0.0
+        self.sl[i] = np.nan
+        self.tp[i] = np.nan
+        return pnl, fee
+
+    def close(self, i: np.ndarray, last: np.ndarray) -> None:
+        """Market close of the whole position of accounts ``i`` (the venue's close-position verb)."""
+        if not len(i):
+            return
+        bid, ask = self._book(last)
+        sell = self.side[i] > 0
+        self._close(i, self._taker(sell, np.where(sell, bid, ask)))
+
+    def open(
+        self,
+        i: np.ndarray,
+        side: np.ndarray,
+        last: np.ndarray,
+        size: np.ndarray,
+        sl_rel: np.ndarray | None,
+        tp_rel: np.ndarray | None,
+    ) -> None:
+        """Market entries from flat for accounts ``i``.
+
+        ``size``: the wanted amount in base coin before the trader's caps; ``sl_rel`` / ``tp_rel``:
+        relative bracket levels (NaN or None: no bracket); ``last``: the last close of each account.
+        """
+        if not len(i):
+            return
+        m, lev = self.m, self.leverage
+        free = np.maximum(self.wallet[i], 0.0)  # flat: the engine's available balance is the wallet
+        raw = np.minimum(size, free * lev / (last * (1.0 + FEE_BUFFER)))
+        qty = floor_step(raw, m.lot)
+        ok = (qty > 0) & (qty >= m.min_qty - EPS) & (qty * last >= m.min_notional)
+        bid, ask = self._book(last)
+        long = side > 0
+        ref = np.where(long, ask, bid)
+        ok &= qty * ref >= m.min_notional
+        ok &= qty * ref / lev + qty * ref * m.taker_fee <= free + EPS
+        if sl_rel is not None and tp_rel is not None:
+            has = ~np.isnan(sl_rel)
+            sl = np.where(has, np.round(last * (1.0 + side * sl_rel) / m.tick) * m.tick, np.nan)
+            tp = np.where(has, np.round(last * (1.0 + side * tp_rel) / m.tick) * m.tick, np.nan)
+            above = np.where(long, tp > ref + EPS, tp < ref - EPS) & np.where(long, sl < ref - EPS, sl > ref + EPS)
+            ok &= ~has | (above & (sl > 0) & (tp > 0))
+        else:
+            sl = tp = np.full(len(i), np.nan)
+        self.rejected[i[~ok]] += 1
+        i, side, qty, ref, long, sl, tp = (a[ok] for a in (i, side, qty, ref, long, sl, tp))
+        if not len(i):
+            return
+        px = self._taker(~long, ref)
+        fee = money(px * qty * m.taker_fee)
+        self.wallet[i] -= fee
+        self.fees[i] += fee
+        self.side[i] = side
+        self.qty[i] = qty
+        self.entry[i] = px
+        self.margin[i] = qty * px / lev
+        self.sl[i] = sl
+        self.tp[i] = tp
+
+    # ------------------------------------------------------------------ a bar
+
+    def bar(self, o: np.ndarray, h: np.ndarray, lo: np.ndarray, funding_due: np.ndarray, c: np.ndarray) -> None:
+        """One bar per account (arrays of N): TP/SL and liquidation along its path, then funding."""
+        i = np.flatnonzero(self.side)
+        if len(i):
+            self._triggers(i, o[i], h[i], lo[i])
+        j = np.flatnonzero(funding_due & (self.side != 0))
+        if len(j):
+            pay = money(self.qty[j] * c[j] * self.m.funding_rate * self.side[j])
+            self.wallet[j] -= pay
+            self.funding[j] += pay
+
+    def _triggers(self, i: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray) -> None:
+        side, sl, tp = self.side[i], self.sl[i], self.tp[i]
+        liq = self.liq_price()[i]
+        long = side > 0
+        with np.errstate(invalid="ignore"):
+            sl_gap = np.where(long, o <= sl, o >= sl)
+            sl_hit = np.where(long, lo <= sl, h >= sl)
+            tp_gap = np.where(long, o >= tp, o <= tp)
+            tp_hit = np.where(long, h >= tp, lo <= tp)
+            has_liq = liq > 0
+            liq_gap = has_liq & np.where(long, o <= liq, o >= liq)
+            liq_hit = has_liq & np.where(long, lo <= liq, h >= liq)
+            # Keys along the path (intrabar.BarPath): a gap sorts first; on the leg, nearer the open first;
+            # at one price the trigger before the liquidation.
+            sl_first = sl_gap | (~liq_gap & np.where(long, sl >= liq, sl <= liq))
+        sl_exit = sl_hit & (~liq_hit | sl_first)
+        tp_exit = ~sl_hit & tp_hit & (~liq_hit | tp_gap)
+        liq_exit = liq_hit & ~sl_exit & ~tp_exit
+        trig = sl_exit | tp_exit
+        if trig.any():
+            k = i[trig]
+            ref = np.where(sl_exit, np.where(sl_gap, o, sl), np.where(tp_gap, o, tp))[trig]
+            self._close(k, self._taker(long[trig], ref))
+            self.stops[i[sl_exit]] += 1
+            self.takes[i[tp_exit]] += 1
+        if liq_exit.any():
+            k = i[liq_exit]
+            lp = liq[liq_exit]
+            px = np.where(long[liq_exit], floor_step(lp, self.m.tick), ceil_step(lp, self.m.tick))
+            margin = self.margin[k].copy()
+            pnl, fee = self._close(k, px)
+            left = margin + pnl - fee if self.isolated else self.wallet[k]
+            liq_fee = money(np.maximum(left, 0.0))
+            self.wallet[k] -= liq_fee
+            self.fees[k] += liq_fee
+            self.liquidations[k] += 1
