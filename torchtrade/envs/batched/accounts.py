@@ -137,7 +137,8 @@ class Accounts:
         return np.maximum(out, 0.0)
 
     def liq_price(self) -> np.ndarray:
-        """Raw liquidation price (0: none), as :func:`~torchtrade.emulator.engine.margin.isolated_liquidation_price`."""
+        """Raw liquidation price (0: none), as the engine's ``isolated_liquidation_price`` (crossed: the
+        wallet as the margin, which is its ``cross_liquidation_price`` for one position)."""
         m = self.margin if self.isolated else self.wallet
         q = np.where(self.qty > 0, self.qty, 1.0)
         p = (self.entry * q - self.side * m) / (q * (1.0 - self.side * self.m.mmr))
@@ -214,7 +215,9 @@ class Accounts:
             has = ~np.isnan(sl_rel)
             sl = np.where(has, np.round(last * (1.0 + side * sl_rel) / m.tick) * m.tick, np.nan)
             tp = np.where(has, np.round(last * (1.0 + side * tp_rel) / m.tick) * m.tick, np.nan)
-            above = np.where(long, tp > ref + EPS, tp < ref - EPS) & np.where(long, sl < ref - EPS, sl > ref + EPS)
+            above = np.where(long, tp > ref + EPS, tp < ref - EPS) & np.where(
+                long, sl < ref - EPS, sl > ref + EPS
+            )
             ok &= ~has | (above & (sl > 0) & (tp > 0))
         else:
             sl = tp = np.full(len(i), np.nan)
@@ -235,7 +238,9 @@ class Accounts:
 
     # ------------------------------------------------------------------ a bar
 
-    def bar(self, o: np.ndarray, h: np.ndarray, lo: np.ndarray, funding_due: np.ndarray, c: np.ndarray) -> None:
+    def bar(
+        self, o: np.ndarray, h: np.ndarray, lo: np.ndarray, funding_due: np.ndarray, c: np.ndarray
+    ) -> None:
         """One bar per account (arrays of N): TP/SL and liquidation along its path, then funding."""
         i = np.flatnonzero(self.side)
         if len(i):

@@ -71,14 +71,34 @@ class BatchedEnvConfig:
         positive_number(owner, "quantity_per_trade", self.quantity_per_trade)
         if self.max_position_size is not None:
             positive_number(owner, "max_position_size", self.max_position_size)
-        require(self.margin_mode in ("isolated", "crossed"), owner, "margin_mode", self.margin_mode,
-                "must be 'isolated' or 'crossed'")
-        require(self.trade_mode in ("quantity", "cash"), owner, "trade_mode", self.trade_mode,
-                "must be 'quantity' or 'cash'")
-        require(self.action_kind in ("standard", "sltp"), owner, "action_kind", self.action_kind,
-                "must be 'standard' or 'sltp'")
-        require(0 <= self.bankrupt_threshold < 1, owner, "bankrupt_threshold", self.bankrupt_threshold,
-                "must be in [0, 1)")
+        require(
+            self.margin_mode in ("isolated", "crossed"),
+            owner,
+            "margin_mode",
+            self.margin_mode,
+            "must be 'isolated' or 'crossed'",
+        )
+        require(
+            self.trade_mode in ("quantity", "cash"),
+            owner,
+            "trade_mode",
+            self.trade_mode,
+            "must be 'quantity' or 'cash'",
+        )
+        require(
+            self.action_kind in ("standard", "sltp"),
+            owner,
+            "action_kind",
+            self.action_kind,
+            "must be 'standard' or 'sltp'",
+        )
+        require(
+            0 <= self.bankrupt_threshold < 1,
+            owner,
+            "bankrupt_threshold",
+            self.bankrupt_threshold,
+            "must be in [0, 1)",
+        )
         for name in ("stoploss_levels", "takeprofit_levels"):
             levels = getattr(self, name)
             sign = -1 if name == "stoploss_levels" else 1
@@ -91,4 +111,6 @@ class BatchedEnvConfig:
                 levels,
                 "must be a non-empty list of " + ("negative" if sign < 0 else "positive") + " fractions",
             )
-        require(isinstance(self.engine, EngineConfig), owner, "engine", self.engine, "must be an EngineConfig")
+        require(
+            isinstance(self.engine, EngineConfig), owner, "engine", self.engine, "must be an EngineConfig"
+        )

@@ -66,7 +66,9 @@ class BatchedFuturesEnv(EnvBase):
         self.config = config
         self.candles: Candles = load(data)
         T, W = len(self.candles), config.window_size
-        require(T >= W + 1, "BatchedEnvConfig", "window_size", W, f"needs at least {W + 1} bars, data has {T}")
+        require(
+            T >= W + 1, "BatchedEnvConfig", "window_size", W, f"needs at least {W + 1} bars, data has {T}"
+        )
         ohlcv = self.candles.ohlcv
         self.instrument = bitget_instrument(config.symbol, float(ohlcv[0, 3]))
         require(
@@ -100,8 +102,11 @@ class BatchedFuturesEnv(EnvBase):
                 include_hold_action=config.include_hold_action,
             )
             table = [
-                (0.0 if s is None else (1.0 if s == "long" else -1.0), np.nan if sl is None else sl,
-                 np.nan if tp is None else tp)
+                (
+                    0.0 if s is None else (1.0 if s == "long" else -1.0),
+                    np.nan if sl is None else sl,
+                    np.nan if tp is None else tp,
+                )
                 for s, sl, tp in self.actions.action_map.values()
             ]
         arr = np.array(table, dtype=np.float64)
@@ -144,7 +149,7 @@ class BatchedFuturesEnv(EnvBase):
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
         n = self.batch_size[0]
-        if tensordict is not None and "_reset" in tensordict.keys():
+        if tensordict is not None and "_reset" in tensordict:
             idx = np.flatnonzero(tensordict.get("_reset").reshape(n).numpy())
         else:
             idx = np.arange(n)
@@ -178,7 +183,11 @@ class BatchedFuturesEnv(EnvBase):
             sides, sl, tp = want[i], None, None
         if len(i):
             li = last[i]
-            size = cfg.quantity_per_trade / li if cfg.trade_mode == "cash" else np.full(len(i), cfg.quantity_per_trade)
+            size = (
+                cfg.quantity_per_trade / li
+                if cfg.trade_mode == "cash"
+                else np.full(len(i), cfg.quantity_per_trade)
+            )
             if cfg.max_position_size is not None:
                 size = np.minimum(size, cfg.max_position_size * self.value[i] / li)
             acc.open(i, sides, li, size, sl, tp)
@@ -207,7 +216,11 @@ class BatchedFuturesEnv(EnvBase):
     # ------------------------------------------------------------------ observation
 
     def _out(
-        self, reward: torch.Tensor | None, done: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor
+        self,
+        reward: torch.Tensor | None,
+        done: torch.Tensor,
+        terminated: torch.Tensor,
+        truncated: torch.Tensor,
     ) -> TensorDictBase:
         data: dict[str, torch.Tensor] = {
             self.market_key: torch.from_numpy(self.market_features()),
@@ -244,7 +257,9 @@ class BatchedFuturesEnv(EnvBase):
         out[:, 3] = acc.entry
         out[:, 4] = mark
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, 5] = np.where(is_open, acc.side * (mark - acc.entry) / np.where(is_open, acc.entry, 1.0), 0.0)
+            out[:, 5] = np.where(
+                is_open, acc.side * (mark - acc.entry) / np.where(is_open, acc.entry, 1.0), 0.0
+            )
             out[:, 7] = np.where(value > 0, acc.qty * mark / value, 0.0)
         out[:, 6] = np.where(is_open, acc.leverage, 0.0)
         out[:, 8] = np.where(is_open, acc.liq_view(), 0.0)

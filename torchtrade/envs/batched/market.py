@@ -43,7 +43,9 @@ class Candles:
 
 def _from_data(data: CandleData) -> Candles:
     t = np.array([b.t for b in data.bars], dtype=np.int64)
-    raw = np.array([[float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume)] for b in data.bars])
+    raw = np.array(
+        [[float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume)] for b in data.bars]
+    )
     base = data.base_ms
     idx = (t - t[0]) // base
     dense_t = t[0] + np.arange(idx[-1] + 1, dtype=np.int64) * base
@@ -78,12 +80,15 @@ def _from_frame(df: pd.DataFrame) -> Candles:
     if missing:
         raise ConfigError(f"data: the DataFrame lacks the columns {missing}")
     ts = df["timestamp"] if "timestamp" in df.columns else df.index.to_series()
-    t = pd.to_datetime(ts, utc=True).astype("int64").to_numpy() // 1_000_000
+    stamps = pd.to_datetime(ts, utc=True)
+    t = ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
     if len(t) < 2 or not (np.diff(t) > 0).all():
         raise ConfigError("data: timestamps must be at least two and strictly increasing")
     base = int(np.diff(t).min())
     ohlcv = df[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
-    bars = tuple(Bar(int(ti), *(Decimal(repr(float(x))) for x in row)) for ti, row in zip(t, ohlcv, strict=True))
+    bars = tuple(
+        Bar(int(ti), *(Decimal(repr(float(x))) for x in row)) for ti, row in zip(t, ohlcv, strict=True)
+    )
     try:
         return _from_data(CandleData(source="DataFrame", base_ms=base, bars=bars))
     except ValueError as e:

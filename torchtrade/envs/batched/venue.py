@@ -15,7 +15,7 @@ from .accounts import Market
 
 
 def bitget_instrument(symbol: str, price: float) -> Instrument:
-    """The emulator's Bitget instrument for ``symbol`` (e.g. ``"BTCUSDT"``): the same object its engine lists."""
+    """The emulator's Bitget instrument for ``symbol`` (``"BTCUSDT"``): the one its engine lists."""
     base = symbol.removesuffix("USDT")
     return spec_for(symbol, Decimal(repr(price))).build(symbol, base, "USDT", "USDT")
 
