@@ -155,7 +155,7 @@ def test_gap_through_the_stop_fills_at_the_open() -> None:
 
 def test_liquidation_comes_before_a_stop_below_it() -> None:
     acc = _long(-0.2, 0.5, leverage=10)  # liquidation near 90.4, stop at 80
-    liq = acc.liq_price()[0]
+    liq = acc.liq[0]
     assert 90.0 < liq < 91.0
     wallet = acc.wallet[0]
     _bar(acc, 99.0, 99.5, 79.0, 85.0)

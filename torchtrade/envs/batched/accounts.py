@@ -103,6 +103,7 @@ class Accounts:
         self.margin = z(n)
         self.sl = np.full(n, np.nan)
         self.tp = np.full(n, np.nan)
+        self.liq = z(n)  # raw liquidation price (0: none), kept up to date as the engine's refresh does
         self.fees = z(n)
         self.funding = z(n)
         self.realized = z(n)
@@ -118,6 +119,7 @@ class Accounts:
             arr[idx] = 0
         self.sl[idx] = np.nan
         self.tp[idx] = np.nan
+        self.liq[idx] = 0.0
         self.wallet[idx] = cash
 
     # ------------------------------------------------------------------ views
@@ -136,18 +138,19 @@ class Accounts:
             out = self.wallet - self.qty * self.entry / self.leverage + np.minimum(self.upnl(mark), 0.0)
         return np.maximum(out, 0.0)
 
-    def liq_price(self) -> np.ndarray:
-        """Raw liquidation price (0: none), as the engine's ``isolated_liquidation_price`` (crossed: the
-        wallet as the margin, which is its ``cross_liquidation_price`` for one position)."""
-        m = self.margin if self.isolated else self.wallet
-        q = np.where(self.qty > 0, self.qty, 1.0)
-        p = (self.entry * q - self.side * m) / (q * (1.0 - self.side * self.m.mmr))
-        return np.where((self.qty > 0) & (p > 0), p, 0.0)
+    def liq_price(self, i: np.ndarray) -> np.ndarray:
+        """Raw liquidation price (0: none) of accounts ``i``, as the engine's ``isolated_liquidation_price``
+        (crossed: the wallet as the margin, which is its ``cross_liquidation_price`` for one position)."""
+        qty, side = self.qty[i], self.side[i]
+        m = (self.margin if self.isolated else self.wallet)[i]
+        q = np.where(qty > 0, qty, 1.0)
+        p = (self.entry[i] * q - side * m) / (q * (1.0 - side * self.m.mmr))
+        return np.where((qty > 0) & (p > 0), p, 0.0)
 
     def liq_view(self) -> np.ndarray:
         """The liquidation price a position view reports: rounded to the tick against the position."""
-        p = self.liq_price()
-        return np.where(self.side > 0, floor_step(p, self.m.tick), ceil_step(p, self.m.tick))
+        x = self.liq / self.m.tick
+        return np.where(self.side > 0, np.floor(x + EPS), np.ceil(x - EPS)) * self.m.tick
 
     # ------------------------------------------------------------------ fills
 
@@ -175,6 +178,7 @@ class Accounts:
         self.margin[i] = 0.0
         self.sl[i] = np.nan
         self.tp[i] = np.nan
+        self.liq[i] = 0.0
         return pnl, fee
 
     def close(self, i: np.ndarray, last: np.ndarray) -> None:
@@ -235,37 +239,55 @@ class Accounts:
         self.margin[i] = qty * px / lev
         self.sl[i] = sl
         self.tp[i] = tp
+        self.liq[i] = self.liq_price(i)
 
     # ------------------------------------------------------------------ a bar
 
     def bar(
         self, o: np.ndarray, h: np.ndarray, lo: np.ndarray, funding_due: np.ndarray, c: np.ndarray
     ) -> None:
-        """One bar per account (arrays of N): TP/SL and liquidation along its path, then funding."""
-        i = np.flatnonzero(self.side)
-        if len(i):
-            self._triggers(i, o[i], h[i], lo[i])
-        j = np.flatnonzero(funding_due & (self.side != 0))
-        if len(j):
-            pay = money(self.qty[j] * c[j] * self.m.funding_rate * self.side[j])
-            self.wallet[j] -= pay
-            self.funding[j] += pay
+        """One bar per account (arrays of N): TP/SL and liquidation along its path, then funding.
 
-    def _triggers(self, i: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray) -> None:
-        side, sl, tp = self.side[i], self.sl[i], self.tp[i]
-        liq = self.liq_price()[i]
+        Evaluated on all N at once: a flat account has no levels (NaN brackets, no liquidation price),
+        so nothing fires for it, and a bar where nothing fires costs a handful of array operations.
+        """
+        side = self.side
+        # Signed prices: for a long the adverse extreme is the low, for a short the high; times the side,
+        # "reached against the position" is always "<=" and "reached in its favour" ">=".
         long = side > 0
+        sa = side * np.where(long, lo, h)
+        sf = side * np.where(long, h, lo)
         with np.errstate(invalid="ignore"):
-            sl_gap = np.where(long, o <= sl, o >= sl)
-            sl_hit = np.where(long, lo <= sl, h >= sl)
-            tp_gap = np.where(long, o >= tp, o <= tp)
-            tp_hit = np.where(long, h >= tp, lo <= tp)
-            has_liq = liq > 0
-            liq_gap = has_liq & np.where(long, o <= liq, o >= liq)
-            liq_hit = has_liq & np.where(long, lo <= liq, h >= liq)
-            # Keys along the path (intrabar.BarPath): a gap sorts first; on the leg, nearer the open first;
-            # at one price the trigger before the liquidation.
-            sl_first = sl_gap | (~liq_gap & np.where(long, sl >= liq, sl <= liq))
+            sl_hit = sa <= side * self.sl
+            tp_hit = sf >= side * self.tp
+            liq_hit = (self.liq > 0) & (sa <= side * self.liq)
+        hit = sl_hit | tp_hit | liq_hit
+        if hit.any():
+            i = np.flatnonzero(hit)
+            self._exits(i, o[i], sl_hit[i], tp_hit[i], liq_hit[i])
+        if funding_due.any():
+            j = np.flatnonzero(funding_due & (side != 0))
+            if len(j):
+                pay = money(self.qty[j] * c[j] * self.m.funding_rate * self.side[j])
+                self.wallet[j] -= pay
+                self.funding[j] += pay
+                if not self.isolated:
+                    self.liq[j] = self.liq_price(j)  # the cross equity moved
+
+    def _exits(
+        self, i: np.ndarray, o: np.ndarray, sl_hit: np.ndarray, tp_hit: np.ndarray, liq_hit: np.ndarray
+    ) -> None:
+        """The first exit along the bar's path of each account ``i`` (which reached some level)."""
+        side, sl, tp, liq = self.side[i], self.sl[i], self.tp[i], self.liq[i]
+        long = side > 0
+        so = side * o
+        with np.errstate(invalid="ignore"):
+            sl_gap = so <= side * sl
+            tp_gap = so >= side * tp
+            liq_gap = (liq > 0) & (so <= side * liq)
+            # Keys along the path (intrabar.BarPath): a gap sorts first; on the leg, nearer the open
+            # first; at one price the trigger before the liquidation.
+            sl_first = sl_gap | (~liq_gap & (side * sl >= side * liq))
         sl_exit = sl_hit & (~liq_hit | sl_first)
         tp_exit = ~sl_hit & tp_hit & (~liq_hit | tp_gap)
         liq_exit = liq_hit & ~sl_exit & ~tp_exit

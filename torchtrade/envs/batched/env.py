@@ -34,6 +34,28 @@ from .market import Candles, load
 from .venue import bitget_instrument, market_of
 
 HOUR_MS = 3_600_000
+#: Observation windows of every bar are computed once when they take at most this many bytes.
+PRECOMPUTE_BYTES = 256 * 2**20
+
+
+def window_features(win: np.ndarray) -> np.ndarray:
+    """Default features of windows ``(..., window, OHLCV)``, as float32."""
+    out = np.empty(win.shape, dtype=np.float32)
+    out[..., :4] = win[..., :4] / win[..., -1:, 3:4] - 1.0
+    mean = win[..., 4].mean(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[..., 4] = np.where(mean > 0, win[..., 4] / mean - 1.0, 0.0)
+    return out
+
+
+def all_windows(ohlcv: np.ndarray, window: int) -> np.ndarray:
+    """(T, window, 5) features of the window ending at every bar (rows before ``window - 1`` unused)."""
+    out = np.zeros((len(ohlcv), window, 5), dtype=np.float32)
+    views = np.lib.stride_tricks.sliding_window_view(ohlcv, window, axis=0)  # (T - W + 1, 5, W)
+    step = 4096
+    for a in range(0, len(views), step):
+        out[window - 1 + a : window - 1 + a + step] = window_features(views[a : a + step].transpose(0, 2, 1))
+    return out
 
 
 class BatchedFuturesEnv(EnvBase):
@@ -86,6 +108,8 @@ class BatchedFuturesEnv(EnvBase):
         self._funding_due = (self.candles.close_ms % interval) == 0
         self._o, self._h, self._l, self._c = (np.ascontiguousarray(ohlcv[:, k]) for k in range(4))
         self._ohlcv = ohlcv
+        # Every account's window is a row of this table: one gather per step instead of the arithmetic.
+        self._features = all_windows(ohlcv, W) if T * W * 5 * 4 <= PRECOMPUTE_BYTES else None
         self._offsets = np.arange(-W + 1, 1)
         self._first = W - 1
         self._last_start = max(self._first, T - 1 - config.episode_length)
@@ -117,7 +141,7 @@ class BatchedFuturesEnv(EnvBase):
         self.steps = np.zeros(n, dtype=np.int64)
         self.hold = np.zeros(n, dtype=np.int64)
         self.value = np.full(n, config.initial_cash)
-        self.initial_value = np.full(n, config.initial_cash)
+        self._bankrupt_value = config.bankrupt_threshold * config.initial_cash
         self.accounts.reset(np.arange(n), config.initial_cash)
 
         tf = TimeFrame.parse(f"{self.candles.base_ms // 60_000}min")
@@ -161,57 +185,59 @@ class BatchedFuturesEnv(EnvBase):
         self.steps[idx] = 0
         self.hold[idx] = 0
         self.value[idx] = self.config.initial_cash
-        self.initial_value[idx] = self.config.initial_cash
         self.accounts.reset(idx, self.config.initial_cash)
         false = torch.zeros(n, 1, dtype=torch.bool)
         return self._out(None, false, false, false)
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
-        cfg, acc = self.config, self.accounts
-        action = tensordict.get("action").reshape(-1).numpy()
-        last = self._c[self.ptr]
+        # Per-account state is updated in place: an attribute assignment on an EnvBase (an nn.Module)
+        # costs more than the arithmetic of a step.
+        cfg, acc, ptr = self.config, self.accounts, self.ptr
+        action = tensordict.get("action").numpy()
+        last = self._c.take(ptr)
         before = acc.side.copy()
+        side_a = self._act_side.take(action)
         if self._sltp:
-            side_a = self._act_side[action]
             i = np.flatnonzero((before == 0) & (side_a != 0))
-            sides, sl, tp = side_a[i], self._act_sl[action[i]], self._act_tp[action[i]]
+            sl, tp = self._act_sl.take(action[i]), self._act_tp.take(action[i])
         else:
-            want = action - 1.0
-            k = np.flatnonzero((before != 0) & (want != 0) & (want != before))
-            acc.close(k, last[k])
-            i = np.flatnonzero((before == 0) & (want != 0))
-            sides, sl, tp = want[i], None, None
+            k = np.flatnonzero(side_a * before < 0)  # against the position: close it
+            if len(k):
+                acc.close(k, last[k])
+            i = np.flatnonzero((before == 0) & (side_a != 0))
+            sl = tp = None
         if len(i):
             li = last[i]
-            size = (
-                cfg.quantity_per_trade / li
-                if cfg.trade_mode == "cash"
-                else np.full(len(i), cfg.quantity_per_trade)
-            )
+            if cfg.trade_mode == "cash":
+                size = cfg.quantity_per_trade / li
+            else:
+                size = np.full(len(i), cfg.quantity_per_trade)
             if cfg.max_position_size is not None:
                 size = np.minimum(size, cfg.max_position_size * self.value[i] / li)
-            acc.open(i, sides, li, size, sl, tp)
+            acc.open(i, side_a[i], li, size, sl, tp)
 
-        self.ptr += 1
-        p = self.ptr
-        close = self._c[p]
-        acc.bar(self._o[p], self._h[p], self._l[p], self._funding_due[p], close)
-        previous, value = self.value, acc.equity(close)
-        self.value = value
+        ptr += 1
+        close = self._c.take(ptr)
+        acc.bar(self._o.take(ptr), self._h.take(ptr), self._l.take(ptr), self._funding_due.take(ptr), close)
+        value = acc.equity(close)
+        previous = self.value
         with np.errstate(divide="ignore", invalid="ignore"):
-            reward = np.where((previous > 0) & (value > 0), np.log(value / previous), 0.0)
+            reward = np.log(value / previous).astype(np.float32)
+        reward[(previous <= 0) | (value <= 0)] = 0.0
+        previous[:] = value
         side = acc.side
-        self.hold = np.where(side == 0, 0, np.where((before != 0) & (side == before), self.hold + 1, 1))
-        self.steps += 1
-        terminated = (
-            value < cfg.bankrupt_threshold * self.initial_value
-            if cfg.done_on_bankruptcy
-            else np.zeros(len(value), dtype=bool)
-        )
-        truncated = (self.steps >= cfg.episode_length) | (p >= len(self._c) - 1)
-        term = torch.from_numpy(terminated).unsqueeze(-1)
-        trunc = torch.from_numpy(truncated).unsqueeze(-1)
-        return self._out(torch.from_numpy(reward.astype(np.float32)).unsqueeze(-1), term | trunc, term, trunc)
+        same = (side == before) & (side != 0)
+        self.hold[:] = np.where(same, self.hold + 1, side != 0)
+        self.steps += 1  # in place (numpy), no attribute assignment: see above
+        if cfg.done_on_bankruptcy:
+            terminated = value < self._bankrupt_value
+        else:
+            terminated = np.zeros(len(value), dtype=bool)
+        truncated = (self.steps >= cfg.episode_length) | (ptr >= len(self._c) - 1)
+        term = torch.from_numpy(terminated[:, None])
+        trunc = torch.from_numpy(truncated[:, None])
+        done = torch.from_numpy((terminated | truncated)[:, None])
+        return self._out(torch.from_numpy(reward[:, None]), done, term, trunc)
 
     # ------------------------------------------------------------------ observation
 
@@ -231,38 +257,37 @@ class BatchedFuturesEnv(EnvBase):
         }
         if reward is not None:
             data["reward"] = reward
-        return TensorDict(data, batch_size=self.batch_size, device=self.device)
+        # Shapes and dtypes are the specs' by construction: the unchecked constructor saves the checks.
+        return TensorDict._new_unsafe(data, batch_size=self.batch_size, device=self.device)
 
     def market_features(self) -> np.ndarray:
         """(N, window, 5): OHLC over the window's last close minus 1, volume over its mean minus 1
         (:func:`~torchtrade.envs.core.observation.default_features`)."""
-        win = self._ohlcv[self.ptr[:, None] + self._offsets]
-        out = np.empty(win.shape, dtype=np.float32)
-        out[..., :4] = win[..., :4] / win[:, -1:, 3:4] - 1.0
-        mean = win[..., 4].mean(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[..., 4] = np.where(mean > 0, win[..., 4] / mean - 1.0, 0.0)
-        return out
+        if self._features is not None:
+            return np.take(self._features, self.ptr, axis=0)
+        return window_features(self._ohlcv[self.ptr[:, None] + self._offsets])
 
     def account_state(self) -> np.ndarray:
-        """(N, 10) in the seeds' order (:func:`~torchtrade.envs.core.account.account_state`)."""
+        """(N, 10) in the seeds' order (:func:`~torchtrade.envs.core.account.account_state`).
+
+        A flat account has zero size, entry and liquidation price, so no masking is needed for those.
+        """
         acc = self.accounts
-        mark = self._c[self.ptr]
-        is_open = acc.side != 0
-        value = acc.equity(mark)
+        mark = self._c.take(self.ptr)
+        side, qty, entry = acc.side, acc.qty, acc.entry
+        notional = qty * mark
+        value = acc.wallet + (mark - entry) * qty * side
         out = np.empty((len(mark), 10), dtype=np.float32)
         out[:, 0] = acc.free(mark)
-        out[:, 1] = acc.side * acc.qty
-        out[:, 2] = acc.qty * mark
-        out[:, 3] = acc.entry
+        out[:, 1] = side * qty
+        out[:, 2] = notional
+        out[:, 3] = entry
         out[:, 4] = mark
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, 5] = np.where(
-                is_open, acc.side * (mark - acc.entry) / np.where(is_open, acc.entry, 1.0), 0.0
-            )
-            out[:, 7] = np.where(value > 0, acc.qty * mark / value, 0.0)
-        out[:, 6] = np.where(is_open, acc.leverage, 0.0)
-        out[:, 8] = np.where(is_open, acc.liq_view(), 0.0)
+        n = len(mark)
+        out[:, 5] = np.divide(side * (mark - entry), entry, out=np.zeros(n), where=entry > 0)
+        out[:, 6] = np.abs(side) * acc.leverage
+        out[:, 7] = np.divide(notional, value, out=np.zeros(n), where=value > 0)
+        out[:, 8] = acc.liq_view()
         out[:, 9] = self.hold
         return out
 
@@ -285,5 +310,6 @@ class BatchedFuturesEnv(EnvBase):
             "take_profits": acc.takes.copy(),
             "rejected_entries": acc.rejected.copy(),
             "steps": self.steps.copy(),
+            "initial_value": np.full(len(mark), self.config.initial_cash),
             "bar_index": self.ptr.copy(),
         }
