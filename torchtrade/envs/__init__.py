@@ -6,6 +6,7 @@ from .alpaca import (
     AlpacaTorchTradingEnv,
     AlpacaTradingEnvConfig,
 )
+from .batched import BatchedEnvConfig, BatchedFuturesEnv
 from .binance import (
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
@@ -30,6 +31,8 @@ __all__ = [
     "AlpacaSLTPTradingEnvConfig",
     "AlpacaTorchTradingEnv",
     "AlpacaTradingEnvConfig",
+    "BatchedEnvConfig",
+    "BatchedFuturesEnv",
     "BinanceFuturesSLTPTorchTradingEnv",
     "BinanceFuturesSLTPTradingEnvConfig",
     "BinanceFuturesTorchTradingEnv",

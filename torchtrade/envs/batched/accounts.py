@@ -257,10 +257,10 @@ class Accounts:
         long = side > 0
         sa = side * np.where(long, lo, h)
         sf = side * np.where(long, h, lo)
-        with np.errstate(invalid="ignore"):
-            sl_hit = sa <= side * self.sl
-            tp_hit = sf >= side * self.tp
-            liq_hit = (self.liq > 0) & (sa <= side * self.liq)
+        # NaN (no bracket) compares False, silently.
+        sl_hit = sa <= side * self.sl
+        tp_hit = sf >= side * self.tp
+        liq_hit = (self.liq > 0) & (sa <= side * self.liq)
         hit = sl_hit | tp_hit | liq_hit
         if hit.any():
             i = np.flatnonzero(hit)
@@ -281,13 +281,12 @@ class Accounts:
         side, sl, tp, liq = self.side[i], self.sl[i], self.tp[i], self.liq[i]
         long = side > 0
         so = side * o
-        with np.errstate(invalid="ignore"):
-            sl_gap = so <= side * sl
-            tp_gap = so >= side * tp
-            liq_gap = (liq > 0) & (so <= side * liq)
-            # Keys along the path (intrabar.BarPath): a gap sorts first; on the leg, nearer the open
-            # first; at one price the trigger before the liquidation.
-            sl_first = sl_gap | (~liq_gap & (side * sl >= side * liq))
+        sl_gap = so <= side * sl
+        tp_gap = so >= side * tp
+        liq_gap = (liq > 0) & (so <= side * liq)
+        # Keys along the path (intrabar.BarPath): a gap sorts first; on the leg, nearer the open first;
+        # at one price the trigger before the liquidation.
+        sl_first = sl_gap | (~liq_gap & (side * sl >= side * liq))
         sl_exit = sl_hit & (~liq_hit | sl_first)
         tp_exit = ~sl_hit & tp_hit & (~liq_hit | tp_gap)
         liq_exit = liq_hit & ~sl_exit & ~tp_exit

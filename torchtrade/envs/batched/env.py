@@ -221,14 +221,13 @@ class BatchedFuturesEnv(EnvBase):
         acc.bar(self._o.take(ptr), self._h.take(ptr), self._l.take(ptr), self._funding_due.take(ptr), close)
         value = acc.equity(close)
         previous = self.value
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reward = np.log(value / previous).astype(np.float32)
-        reward[(previous <= 0) | (value <= 0)] = 0.0
+        ok = (previous > 0) & (value > 0)
+        reward = np.log(np.divide(value, previous, out=np.ones(len(value)), where=ok)).astype(np.float32)
         previous[:] = value
         side = acc.side
         same = (side == before) & (side != 0)
         self.hold[:] = np.where(same, self.hold + 1, side != 0)
-        self.steps += 1  # in place (numpy), no attribute assignment: see above
+        np.add(self.steps, 1, out=self.steps)  # not ``+=``: that assigns the attribute again
         if cfg.done_on_bankruptcy:
             terminated = value < self._bankrupt_value
         else:
