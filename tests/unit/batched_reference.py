@@ -25,8 +25,7 @@ from torchtrade.emulator.engine import (
 )
 from torchtrade.emulator.engine.types import OrderSource
 from torchtrade.envs.batched import BatchedFuturesEnv
-
-FEE_BUFFER = 0.002  # the trader's (torchtrade.envs.live.shared.trader.FEE_BUFFER)
+from torchtrade.envs.live.shared.trader import FEE_BUFFER
 
 
 @dataclass(frozen=True, slots=True)

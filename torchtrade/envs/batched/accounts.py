@@ -30,20 +30,29 @@ The rules are those of :mod:`torchtrade.emulator.engine` for that case, step for
 * funding (:mod:`~torchtrade.emulator.engine.funding`): at each bar close on a multiple of the
   instrument's interval (8 h, UTC), ``qty × close × rate × side`` (rounded to 1e-8) from the wallet.
 
-Where this simplifies against the engine (each checked or bounded by ``tests/unit/test_batched_parity.py``):
+Where this simplifies against the engine and the live env (the parity test,
+``tests/unit/test_batched_parity.py``, runs the engine itself on the same bars and actions):
 
 1. Float64, not Decimal. Tick and lot rounding is ``floor(x / step + 1e-9)`` (``ceil(x / step - 1e-9)``),
    so a value within 1e-9 of a step counts as on it; money is rounded to 1e-8 with numpy's
-   half-to-even. Balances agree with the engine to ~1e-9 per fill, positions exactly.
-2. One symbol, one position, one-way mode, no resting limit orders, no partial fills, no hedge legs:
-   the env's actions never add to or flip a position, so the engine's netting/flip paths are not needed.
+   half-to-even; the admission checks (minimum notional, margin against the available balance, which
+   the engine rounds to 1e-8) compare floats. Positions and counts agree exactly with the engine in the
+   parity test, money to better than 1e-6 USDT; an order exactly at a boundary could go either way.
+2. One symbol, one position, one-way mode, market orders only: no resting limit orders, no partial
+   fills, no hedge legs, no adding to or flipping a position (the env's actions never do either).
 3. Crossed margin is the single-symbol case (no other positions' PnL in the cross equity).
 4. Bars are dense: a minute missing from the file is a flat bar at the previous close with zero
    volume (:mod:`.market`). The engine sees no bar there; a flat bar at the last close fires nothing
    and funding marks at that same close, so the accounting is identical. Only the observation window
    differs (the live env's window skips the missing minute; this one shows the flat bar).
-5. No rejections in ``info``, no ledger, no fills list: counters per account (fees, funding, realized
-   PnL, liquidations, trigger exits, rejected entries) instead.
+5. Nothing can fail in-process: no faults, retries, outage policy, reconciliation or journal. No
+   ``info`` dict, ledger or fills list: per-account counters (fees, funding, realized PnL,
+   liquidations, stop-loss and take-profit exits, refused entries) in ``get_metrics()``.
+6. Observation: one timeframe (the data's own bars) with the default features; no
+   ``feature_preprocessing_fn``, ``include_base_features`` or higher timeframes.
+7. Venue facts are Bitget's (the emulator's Bitget instruments and engine defaults); Binance's
+   differences (client-id reuse, reduce-only minimum notional) do not matter for these orders, but its
+   instrument table is not wired in.
 """
 
 from __future__ import annotations
@@ -52,8 +61,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..live.shared.trader import FEE_BUFFER  # the trader's room for the fee when sizing an entry
+
 EPS = 1e-9
-FEE_BUFFER = 0.002  # the trader's room for the taker fee when sizing against the free balance
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,7 @@ class BatchedFuturesEnv(EnvBase):
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
         n = self.batch_size[0]
         if tensordict is not None and "_reset" in tensordict:
-            idx = np.flatnonzero(tensordict.get("_reset").reshape(n).numpy())
+            idx = np.flatnonzero(tensordict.get("_reset").reshape(n).cpu().numpy())
         else:
             idx = np.arange(n)
         if self.config.random_start:
@@ -193,7 +193,7 @@ class BatchedFuturesEnv(EnvBase):
         # Per-account state is updated in place: an attribute assignment on an EnvBase (an nn.Module)
         # costs more than the arithmetic of a step.
         cfg, acc, ptr = self.config, self.accounts, self.ptr
-        action = tensordict.get("action").numpy()
+        action = tensordict.get("action").cpu().numpy()
         last = self._c.take(ptr)
         before = acc.side.copy()
         side_a = self._act_side.take(action)
@@ -257,7 +257,9 @@ class BatchedFuturesEnv(EnvBase):
         if reward is not None:
             data["reward"] = reward
         # Shapes and dtypes are the specs' by construction: the unchecked constructor saves the checks.
-        return TensorDict._new_unsafe(data, batch_size=self.batch_size, device=self.device)
+        if self.device is None or self.device.type == "cpu":
+            return TensorDict._new_unsafe(data, batch_size=self.batch_size, device=self.device)
+        return TensorDict(data, batch_size=self.batch_size).to(self.device)
 
     def market_features(self) -> np.ndarray:
         """(N, window, 5): OHLC over the window's last close minus 1, volume over its mean minus 1
