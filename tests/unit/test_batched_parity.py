@@ -33,21 +33,25 @@ ETH = "coinbase_ethusd_1m_2018-04-04_05.csv"  # ten times the BTC file's minute 
 
 
 SYNTHETIC = "synthetic"
+CALM = "synthetic-calm"
 
 
-def synthetic_candles(n: int = 1_500, seed: int = 3) -> CandleData:
+def synthetic_candles(
+    n: int = 1_500, seed: int = 3, price: float = 30_000.0, vol: float = 0.003, walk: bool = True
+) -> CandleData:
     """A wild BTC-priced minute series: 0.3 % moves, wide ranges, gaps at the open, 5 % missing
-    minutes, starting at midnight UTC (funding at 08:00 and 16:00 inside it). Bars are on the 0.1 tick."""
+    minutes, starting at midnight UTC (funding at 08:00 and 16:00 inside it). Bars are on the 0.1 tick.
+    ``walk=False``: every bar opens around ``price`` (no drift)."""
+    base = price
     rng = np.random.default_rng(seed)
     t0 = 1_704_067_200_000  # 2024-01-01T00:00Z
-    price = 30_000.0
     bars = []
     for k in range(n):
-        o = price * (1 + rng.normal(0, 0.001) * (rng.random() < 0.2))
-        c = o * (1 + rng.normal(0, 0.003))
-        h = max(o, c) * (1 + abs(rng.normal(0, 0.002)))
-        lo = min(o, c) * (1 - abs(rng.normal(0, 0.002)))
-        price = c
+        o = price * (1 + rng.normal(0, vol / 3) * (rng.random() < 0.2))
+        c = o * (1 + rng.normal(0, vol))
+        h = max(o, c) * (1 + abs(rng.normal(0, vol * 2 / 3)))
+        lo = min(o, c) * (1 - abs(rng.normal(0, vol * 2 / 3)))
+        price = c if walk else base
         if k and rng.random() < 0.05:
             continue  # a minute without trades
         q = [Decimal(f"{x:.1f}") for x in (o, h, lo, c)]
@@ -57,12 +61,17 @@ def synthetic_candles(n: int = 1_500, seed: int = 3) -> CandleData:
 
 
 def _data(name: str) -> CandleData:
-    return synthetic_candles() if name == SYNTHETIC else load_candles(bundled(name))
+    if name == SYNTHETIC:
+        return synthetic_candles()
+    if name == CALM:
+        # Around 617.3, where 0.0081 BTC is worth just 5 USDT at the last close but not at the bid.
+        return synthetic_candles(price=617.3, vol=0.0001, seed=4, walk=False)
+    return load_candles(bundled(name))
 
 
 @pytest.fixture(scope="module")
 def series() -> dict[str, ReplaySeries]:
-    return {name: ReplaySeries(_data(name)) for name in (BUNDLED, ETH, SYNTHETIC)}
+    return {name: ReplaySeries(_data(name)) for name in (BUNDLED, ETH, SYNTHETIC, CALM)}
 
 
 CASES = {
@@ -86,6 +95,30 @@ CASES = {
             funding_rate=Decimal("0.0005"),
         ),
         expect=("funding",),
+    ),
+    # 0.0081 BTC is worth about 5 USDT here: entries at the 5 USDT minimum, some refused by the
+    # trader's check at the last close, some only by the engine's at the bid.
+    "standard-quantity-min-notional": dict(
+        data=CALM,
+        action_kind="standard",
+        trade_mode="quantity",
+        quantity_per_trade=0.0081,
+        leverage=2,
+        margin_mode="isolated",
+        p_hold=0.5,
+        expect=("rejected",),
+    ),
+    # Entries cut by max_position_size (30 % of the value), on a moving portfolio value.
+    "sltp-cash-capped": dict(
+        action_kind="sltp",
+        quantity_per_trade=50_000.0,
+        max_position_size=0.3,
+        leverage=3,
+        margin_mode="isolated",
+        stoploss_levels=(-0.001,),
+        takeprofit_levels=(0.001, 0.002),
+        p_hold=0.5,
+        expect=("stops", "takes"),
     ),
     # Tight brackets: stop-losses and take-profits fire, sometimes both inside one bar.
     "sltp-isolated-20x": dict(
@@ -179,7 +212,7 @@ def test_batched_env_matches_the_engine(case: str, series: dict[str, ReplaySerie
     hold = 1 if cfg.action_kind == "standard" else 0
     actions = _actions(env.action_spec.n, hold, p_hold, seed=11)
     starts, runs = _batched_run(env, actions)
-    totals = {"liquidations": 0, "stops": 0, "takes": 0, "funding": 0.0}
+    totals = {"liquidations": 0, "stops": 0, "takes": 0, "funding": 0.0, "rejected": 0}
     for k in range(N):
         ref = engine_run(env, series[data], int(starts[k]), [int(a) for a in actions[:, k]])
         for t, (mine, theirs) in enumerate(zip(runs[k], ref, strict=True)):
@@ -202,5 +235,6 @@ def test_batched_env_matches_the_engine(case: str, series: dict[str, ReplaySerie
         totals["stops"] += last.stops
         totals["takes"] += last.takes
         totals["funding"] += abs(last.funding)
+        totals["rejected"] += last.rejected
     for what in expect:
         assert totals[what] > 0, f"{case} exercised no {what}: {totals}"
