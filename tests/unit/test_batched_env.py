@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 import torch
 from torchrl.collectors import Collector
+from torchrl.data import LazyTensorStorage, TensorDictReplayBuffer
+from torchrl.envs import Compose, DoubleToFloat, InitTracker, RewardSum, StepCounter, TransformedEnv
 from torchrl.envs.utils import check_env_specs
 
+from torchtrade.data import bundled
 from torchtrade.envs.batched import Accounts, BatchedFuturesEnv, Market
 from torchtrade.envs.core.observation import default_features
 from torchtrade.errors import ConfigError
@@ -162,3 +165,45 @@ def test_liquidation_comes_before_a_stop_below_it() -> None:
     assert (acc.liquidations[0], acc.stops[0]) == (1, 0)
     # An isolated liquidation costs exactly the position's margin (100) and its entry fee is already paid.
     assert acc.wallet[0] == pytest.approx(wallet - 100.0)
+
+
+def test_transforms_and_a_replay_buffer() -> None:
+    env = TransformedEnv(
+        BatchedFuturesEnv(num_envs=4, episode_length=10, leverage=5),
+        Compose(InitTracker(), StepCounter(), DoubleToFloat(), RewardSum()),
+    )
+    check_env_specs(env)
+    data = env.rollout(25, break_when_any_done=False)
+    buffer = TensorDictReplayBuffer(storage=LazyTensorStorage(200))
+    buffer.extend(data.reshape(-1))
+    assert len(buffer) == 100
+    assert data["next", "step_count"].max() == 10
+
+
+def test_bankruptcy_terminates_and_resets_the_account() -> None:
+    # 100x with 90 % of the wallet as margin: a liquidation leaves less than half of the start.
+    env = BatchedFuturesEnv(
+        num_envs=8,
+        symbol="ETHUSDT",
+        leverage=100,
+        quantity_per_trade=900_000.0,
+        episode_length=2_000,
+        bankrupt_threshold=0.5,
+        data=bundled("coinbase_ethusd_1m_2018-04-04_05.csv"),
+        seed=2,
+    )
+    td = env.reset()
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(2_000):
+        hold = torch.rand(8, generator=gen) < 0.9
+        td["action"] = torch.where(hold, 1, 2 * torch.randint(0, 2, (8,), generator=gen))
+        out, td = env.step_and_maybe_reset(td)
+        terminated = out["next", "terminated"].reshape(-1)
+        if terminated.any():
+            k = int(terminated.nonzero()[0])
+            assert out["next", "account_state"][k, 1] == 0  # liquidated: flat
+            assert torch.isfinite(out["next", "reward"]).all()
+            assert env.steps[k] == 0
+            assert env.accounts.wallet[k] == env.config.initial_cash
+            return
+    pytest.fail("no account went bankrupt")
