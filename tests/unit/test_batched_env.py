@@ -207,3 +207,17 @@ def test_bankruptcy_terminates_and_resets_the_account() -> None:
             assert env.accounts.wallet[k] == env.config.initial_cash
             return
     pytest.fail("no account went bankrupt")
+
+
+def test_partial_steps_leave_the_others_standing() -> None:
+    # rollout(break_when_any_done=False) steps only the accounts not done yet ("_step").
+    env = BatchedFuturesEnv(num_envs=3, episode_length=6, leverage=5, seed=3)
+    td = env.reset()
+    env.steps[:] = [4, 0, 2]  # account 0 is done after 2 steps, account 2 after 4, account 1 after 6
+    data = env.rollout(
+        20, auto_reset=False, tensordict=td, break_when_any_done=False, break_when_all_done=True
+    )
+    assert data.batch_size == torch.Size([3, 6])
+    assert env.steps.tolist() == [6, 6, 6]
+    first_done = data["next", "done"].squeeze(-1).int().argmax(dim=1)
+    assert first_done.tolist() == [1, 5, 3]

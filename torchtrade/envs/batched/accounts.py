@@ -254,9 +254,16 @@ class Accounts:
     # ------------------------------------------------------------------ a bar
 
     def bar(
-        self, o: np.ndarray, h: np.ndarray, lo: np.ndarray, funding_due: np.ndarray, c: np.ndarray
+        self,
+        o: np.ndarray,
+        h: np.ndarray,
+        lo: np.ndarray,
+        funding_due: np.ndarray,
+        c: np.ndarray,
+        active: np.ndarray | None = None,
     ) -> None:
         """One bar per account (arrays of N): TP/SL and liquidation along its path, then funding.
+        ``active``: the accounts that take this bar (None: all).
 
         Evaluated on all N at once: a flat account has no levels (NaN brackets, no liquidation price),
         so nothing fires for it, and a bar where nothing fires costs a handful of array operations.
@@ -272,6 +279,9 @@ class Accounts:
         tp_hit = sf >= side * self.tp
         liq_hit = (self.liq > 0) & (sa <= side * self.liq)
         hit = sl_hit | tp_hit | liq_hit
+        if active is not None:
+            hit &= active
+            funding_due = funding_due & active
         if hit.any():
             i = np.flatnonzero(hit)
             self._exits(i, o[i], sl_hit[i], tp_hit[i], liq_hit[i])

@@ -197,6 +197,11 @@ class BatchedFuturesEnv(EnvBase):
         last = self._c.take(ptr)
         before = acc.side.copy()
         side_a = self._act_side.take(action)
+        # TorchRL's partial steps (``rollout(break_when_any_done=False)``): the others stand still.
+        active = tensordict.get("_step", None)
+        if active is not None:
+            active = active.reshape(-1).cpu().numpy()
+            side_a = np.where(active, side_a, 0.0)
         if self._sltp:
             i = np.flatnonzero((before == 0) & (side_a != 0))
             sl, tp = self._act_sl.take(action[i]), self._act_tp.take(action[i])
@@ -216,9 +221,13 @@ class BatchedFuturesEnv(EnvBase):
                 size = np.minimum(size, cfg.max_position_size * self.value[i] / li)
             acc.open(i, side_a[i], li, size, sl, tp)
 
-        ptr += 1
+        if active is None:
+            ptr += 1
+        else:
+            ptr += active
         close = self._c.take(ptr)
-        acc.bar(self._o.take(ptr), self._h.take(ptr), self._l.take(ptr), self._funding_due.take(ptr), close)
+        o, h, lo, due = self._o.take(ptr), self._h.take(ptr), self._l.take(ptr), self._funding_due.take(ptr)
+        acc.bar(o, h, lo, due, close, active)
         value = acc.equity(close)
         previous = self.value
         ok = (previous > 0) & (value > 0)
@@ -226,8 +235,13 @@ class BatchedFuturesEnv(EnvBase):
         previous[:] = value
         side = acc.side
         same = (side == before) & (side != 0)
-        self.hold[:] = np.where(same, self.hold + 1, side != 0)
-        np.add(self.steps, 1, out=self.steps)  # not ``+=``: that assigns the attribute again
+        hold = np.where(same, self.hold + 1, side != 0)
+        if active is None:
+            self.hold[:] = hold
+            np.add(self.steps, 1, out=self.steps)  # not ``+=``: that assigns the attribute again
+        else:
+            self.hold[:] = np.where(active, hold, self.hold)
+            np.add(self.steps, active, out=self.steps)
         if cfg.done_on_bankruptcy:
             terminated = value < self._bankrupt_value
         else:
