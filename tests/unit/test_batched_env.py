@@ -221,3 +221,13 @@ def test_partial_steps_leave_the_others_standing() -> None:
     assert env.steps.tolist() == [6, 6, 6]
     first_done = data["next", "done"].squeeze(-1).int().argmax(dim=1)
     assert first_done.tolist() == [1, 5, 3]
+
+
+def test_windows_computed_per_step_when_the_table_would_be_too_big(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = BatchedFuturesEnv(num_envs=6, window_size=9, seed=4)
+    monkeypatch.setattr("torchtrade.envs.batched.env.PRECOMPUTE_BYTES", 0)
+    live = BatchedFuturesEnv(num_envs=6, window_size=9, seed=4)
+    assert live._features is None
+    table.reset()
+    live.reset()
+    np.testing.assert_array_equal(table.market_features(), live.market_features())

@@ -31,31 +31,10 @@ from ..core.actions import SLTPActions, StandardActions
 from .accounts import Accounts
 from .config import BatchedEnvConfig
 from .market import Candles, load
+from .observation import PRECOMPUTE_BYTES, all_windows, window_features
 from .venue import bitget_instrument, market_of
 
 HOUR_MS = 3_600_000
-#: Observation windows of every bar are computed once when they take at most this many bytes.
-PRECOMPUTE_BYTES = 256 * 2**20
-
-
-def window_features(win: np.ndarray) -> np.ndarray:
-    """Default features of windows ``(..., window, OHLCV)``, as float32."""
-    out = np.empty(win.shape, dtype=np.float32)
-    out[..., :4] = win[..., :4] / win[..., -1:, 3:4] - 1.0
-    mean = win[..., 4].mean(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[..., 4] = np.where(mean > 0, win[..., 4] / mean - 1.0, 0.0)
-    return out
-
-
-def all_windows(ohlcv: np.ndarray, window: int) -> np.ndarray:
-    """(T, window, 5) features of the window ending at every bar (rows before ``window - 1`` unused)."""
-    out = np.zeros((len(ohlcv), window, 5), dtype=np.float32)
-    views = np.lib.stride_tricks.sliding_window_view(ohlcv, window, axis=0)  # (T - W + 1, 5, W)
-    step = 4096
-    for a in range(0, len(views), step):
-        out[window - 1 + a : window - 1 + a + step] = window_features(views[a : a + step].transpose(0, 2, 1))
-    return out
 
 
 class BatchedFuturesEnv(EnvBase):
@@ -67,6 +46,11 @@ class BatchedFuturesEnv(EnvBase):
             the bundled BTC/USD minutes.
         device: where the returned tensors live (the math runs on the CPU in numpy).
         **overrides: fields of :class:`BatchedEnvConfig` (when ``config`` is omitted).
+
+    Example:
+        >>> env = BatchedFuturesEnv(num_envs=256, action_kind="sltp", leverage=10)  # doctest: +SKIP
+        >>> collector = Collector(env, policy, frames_per_batch=16_384, total_frames=10**7)  # doctest: +SKIP
+        >>> env.get_metrics()["liquidations"]  # per account, this episode  # doctest: +SKIP
     """
 
     batch_locked = True
