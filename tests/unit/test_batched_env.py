@@ -40,6 +40,18 @@ def test_specs_pass_and_shapes_follow_the_batch(kind: str) -> None:
     assert env.action_spec.n == (3 if kind == "standard" else 1 + 2 * 2 * 2)
 
 
+def test_sltp_table_without_hold_or_shorts() -> None:
+    env = BatchedFuturesEnv(
+        num_envs=3, action_kind="sltp", include_hold_action=False, include_short_positions=False
+    )
+    check_env_specs(env)
+    assert env.action_spec.n == 4
+    assert all(side == "long" for side, _, _ in env.action_map.values())
+    td = env.reset()
+    env.step(td.set("action", torch.zeros(3, dtype=torch.int64)))
+    assert (env.accounts.side == 1).all()  # action 0 is an entry when there is no hold action
+
+
 def test_collector_gathers_frames_with_a_random_policy() -> None:
     env = BatchedFuturesEnv(num_envs=8, episode_length=15, leverage=5)
     collector = Collector(env, policy=None, frames_per_batch=8 * 20, total_frames=8 * 40)
