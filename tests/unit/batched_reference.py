@@ -25,7 +25,7 @@ from torchtrade.emulator.engine import (
 )
 from torchtrade.emulator.engine.types import OrderSource
 from torchtrade.envs.batched import BatchedFuturesEnv
-from torchtrade.envs.live.shared.trader import FEE_BUFFER
+from torchtrade.envs.live.shared.trader import affordable_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def _open(
     if cfg.max_position_size is not None and raw * last > cfg.max_position_size * value:
         raw = cfg.max_position_size * value / last
     free = float(engine.balance("a", "USDT").available)
-    raw = min(raw, free * cfg.leverage / (last * (1 + FEE_BUFFER)))
+    raw = min(raw, affordable_amount(free, last, cfg.leverage, float(inst.taker_fee)))
     qty = Decimal(repr(raw)).quantize(inst.lot_size, rounding=ROUND_DOWN)
     if qty <= 0 or qty < inst.min_qty or float(qty) * last < float(inst.min_notional):
         return False

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..live.shared.trader import FEE_BUFFER  # the trader's room for the fee when sizing an entry
+from ..live.shared.trader import affordable_amount  # the live trader's sizing, the same formula
 
 EPS = 1e-9
 
@@ -217,7 +217,7 @@ class Accounts:
             return
         m, lev = self.m, self.leverage
         free = np.maximum(self.wallet[i], 0.0)  # flat: the engine's available balance is the wallet
-        raw = np.minimum(size, free * lev / (last * (1.0 + FEE_BUFFER)))
+        raw = np.minimum(size, affordable_amount(free, last, lev, m.taker_fee))
         qty = floor_step(raw, m.lot)
         ok = (qty > 0) & (qty >= m.min_qty - EPS) & (qty * last >= m.min_notional)
         bid, ask = self._book(last)

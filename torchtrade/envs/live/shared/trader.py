@@ -51,6 +51,17 @@ PRICE_BUFFER = 0.002
 DEFAULT_TAKER_FEE = 0.001
 
 
+def affordable_amount(free_balance: Any, price: Any, leverage: Any, taker_fee: Any) -> Any:
+    """The largest entry (base coin) the free balance pays for at ``leverage``: its margin and the
+    taker fee on its whole value, opening and closing, at a price up to :data:`PRICE_BUFFER` worse.
+
+    The fee is on the position's value, not the margin: at 10x a 0.06 % fee is 0.6 % of the margin,
+    so a buffer on the margin alone sizes entries the venue refuses. Works on floats and on numpy
+    arrays (the batched env sizes its accounts with it).
+    """
+    return free_balance / (price * (1 + PRICE_BUFFER) * (1 / leverage + 2 * taker_fee))
+
+
 class FuturesTrader(TraderBase):
     """Trades one linear perpetual on a ccxt venue.
 
@@ -288,12 +299,8 @@ class FuturesTrader(TraderBase):
                 notes["capped"] = {"by": "max_position_size", "wanted": raw, "max_value": max_value}
             raw = max_value / price
         if free_balance is not None and price > 0:
-            # The venue takes the margin and the opening fee from the free balance, and the fee is on
-            # the position's whole value: at 10x it is 0.6 % of the margin on Bitget, so a buffer of the
-            # margin alone would size entries the venue refuses. Room is left for the closing fee too.
             taker = float(self.market.get("taker") or DEFAULT_TAKER_FEE)
-            per_unit = price * (1 + PRICE_BUFFER) * (1 / self.leverage + 2 * taker)
-            affordable = free_balance / per_unit
+            affordable = affordable_amount(free_balance, price, self.leverage, taker)
             if raw > affordable:
                 if notes is not None:
                     notes["capped"] = {"by": "free_balance", "wanted": raw, "free_balance": free_balance}
