@@ -105,6 +105,9 @@ class LiveTradingEnv(EnvBase):
     """
 
     batch_locked = True
+    #: Called first in every reset (an in-process replay starts a new episode there, see
+    #: :mod:`torchtrade.envs.replay`); None: nothing.
+    before_reset: Callable[[], None] | None = None
     #: times a missing just-closed bar is asked for again (see EnvClock.wait_for_publication)
     PUBLICATION_RETRIES = 3
 
@@ -377,6 +380,8 @@ class LiveTradingEnv(EnvBase):
             raise InternalError(f"unexpected {type(e).__name__} inside the env: {e}") from e
 
     def _reset_inner(self) -> TensorDictBase:
+        if self.before_reset is not None:
+            self.before_reset()
         info = self._new_info()
         self._guard.down = False
 

@@ -119,6 +119,38 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             monitor=Monitor(logger),
         )
 
+    @classmethod
+    def replay(
+        cls,
+        config: FuturesEnvConfig | None = None,
+        *,
+        data: Any = None,
+        start: int | None = None,
+        episode_length: int | None = None,
+        random_start: bool = False,
+        seed: int | None = None,
+        feature_preprocessing_fn: FeatureFn | None = None,
+        reward_fn: RewardFn | None = None,
+    ) -> FuturesTorchTradingEnv:
+        """This env class on the venue's engine in-process: no HTTP, the same venue rules, a bar per
+        step at engine speed (training). ``data``: a candle CSV path, a DataFrame or None (the bundled
+        candles); ``start``: bars of history before the first step; ``episode_length``: steps per
+        episode; ``random_start``: every episode on a fresh account at a random bar (``seed``).
+        See :mod:`torchtrade.envs.replay`."""
+        from ...replay import build_futures_replay
+
+        return build_futures_replay(
+            cls,
+            config,
+            data=data,
+            start=start,
+            episode_length=episode_length,
+            random_start=random_start,
+            seed=seed,
+            feature_preprocessing_fn=feature_preprocessing_fn,
+            reward_fn=reward_fn,
+        )
+
     # ------------------------------------------------------------------ construction steps
 
     def _build_exchange(

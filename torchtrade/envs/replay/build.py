@@ -1,0 +1,148 @@
+"""``EnvClass.replay(config, data=...)``: the same env class, trading the engine in-process.
+
+The env is the venue's own class (same specs, ``info`` keys and ``get_metrics()``), assembled from
+the same config by the same shared construction (actions, core settings, feed history) as its live
+constructor; only its trader, feed and clock are the in-process ones (:mod:`.trader`, :mod:`.feed`,
+:mod:`.clock`) over a :class:`~.session.ReplaySession`.
+
+Episodes: a reset after any step starts a new episode on a fresh account (the venue's starting
+wallet), at ``start`` again or, with ``random_start``, at a random bar with a whole episode of data
+after it (training). ``episode_length`` truncates episodes after that many steps; an episode also
+ends (truncated) when the data runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ...errors import ConfigError
+from ..core.account import FLAT
+from ..core.env import LiveTradingEnv
+from ..core.ledger import OwnLedger
+from ..core.observation import FeatureFn
+from ..core.reward import RewardFn
+from ..live.shared.construction import actions_for, core_settings, feed_history, own_config, retrier_for
+from ..live.shared.feed import CandleFeed
+from .clock import ReplayClock
+from .feed import series_fetcher
+from .session import DataLike, ReplaySession, resolve_data
+from .trader import EngineTrader
+from .venues import RULES
+
+
+def warmup_bars(history: Mapping[Any, int], base_ms: int) -> int:
+    """Base bars that must have closed before the first step: every window, and the forming period
+    of each higher timeframe, aggregated from base bars."""
+    return max(-(-(n + 1) * tf.ms // base_ms) for tf, n in history.items())
+
+
+def build_futures_replay(
+    cls: type[Any],
+    config: Any = None,
+    *,
+    data: DataLike = None,
+    start: int | None = None,
+    episode_length: int | None = None,
+    random_start: bool = False,
+    seed: int | None = None,
+    feature_preprocessing_fn: FeatureFn | None = None,
+    reward_fn: RewardFn | None = None,
+    balances: Mapping[str, Decimal] | None = None,
+) -> Any:
+    """An env of ``cls`` (a ccxt futures env class) on its venue's engine in-process (see the module)."""
+    env = cls.__new__(cls)
+    config = own_config(env, config)
+    owner = type(config).__name__
+    profile = cls.profile
+    if profile.name not in RULES:
+        raise ConfigError(f"{cls.__name__}: no in-process rules for venue {profile.name!r}")
+    if episode_length is not None and (isinstance(episode_length, bool) or episode_length < 1):
+        raise ConfigError(f"episode_length={episode_length!r}: a number of steps >= 1, or None")
+    history = feed_history(config, feature_preprocessing_fn is not None)
+    base = config.execute_on
+    session = ReplaySession(
+        profile.name,
+        config.symbol,
+        resolve_data(data, profile.name, config.symbol, owner),
+        warmup_bars=warmup_bars(history, base.ms),
+        start=start,
+        episode_length=episode_length,
+        random_start=random_start,
+        seed=seed,
+        balances=balances,
+        owner=owner,
+    )
+    trader = EngineTrader(
+        lambda: session.emulator,
+        session.account,
+        profile,
+        RULES[profile.name],
+        config.symbol,
+        leverage=config.leverage,
+        margin_mode=config.margin_mode,
+        position_mode=config.position_mode,
+        trade_mode=config.trade_mode,
+        quantity_per_trade=config.quantity_per_trade,
+    )
+    if not 1 <= config.leverage <= trader.inst.max_leverage:
+        raise ConfigError(
+            f"{owner}.leverage={config.leverage!r}: {config.symbol} allows 1..{trader.inst.max_leverage}"
+        )
+    trader.configure()
+    feed = CandleFeed(
+        series_fetcher(lambda: session.emulator, trader.market_id),
+        config.symbol,
+        base,
+        tuple(history),
+        history,
+        page_limit=profile.ohlcv_page_limit,
+        venue_timeframes=(base.to_ccxt(),),
+        timeframe_limits={},
+    )
+    clock = ReplayClock(session.emulator, trader.market_id)
+    settings = core_settings(config, retrier_for(config, lambda s: None))
+    if episode_length is not None:
+        settings["max_steps"] = episode_length
+    env.config = config
+    env.replay_session = session
+    LiveTradingEnv.__init__(
+        env,
+        trader=trader,  # type: ignore[arg-type]
+        feed=feed,
+        clock=clock,
+        actions=actions_for(config),
+        feature_preprocessing_fn=feature_preprocessing_fn,
+        reward_fn=reward_fn,
+        **settings,
+        funding_interval_ms=profile.funding_interval_h * 3_600_000,
+    )
+    env.before_reset = lambda: _new_episode(env, session, trader, clock)
+    return env
+
+
+def _new_episode(env: Any, session: ReplaySession, trader: EngineTrader, clock: ReplayClock) -> None:
+    """Restart the replay for a new episode once the last one took a step (a fresh account, a new
+    start), and let the env forget the old account's history: it reads fills and funding from the
+    new present on, and owns no orders, brackets or levels there."""
+    if env.step_count == 0:
+        return
+    now = session.restart()
+    clock.rebind(session.emulator)
+    trader.rebind()
+    trader.configure()
+    env._fills_from = now
+    env._last_fill_ms = None
+    env._funding_from = now
+    env._next_funding = env._funding_time_after(now)
+    env._own = OwnLedger()
+    env._our_orders.clear()
+    env._client_levels = None
+    env._unsettled = None
+    env._brackets_live = False
+    env._must_flatten = False
+    env.position = FLAT
+    env.holding_time = 0
+    env.feed.prime(now)
+    env._refresh_account()
