@@ -45,8 +45,14 @@ def series_fetcher(emulator_of: Callable[[], Emulator], market_id: str) -> Calla
         for i in range(lo, hi):
             b = series.bar(i)
             rows.append(
-                [b.t, float(fmt(b.open)), float(fmt(b.high)), float(fmt(b.low)), float(fmt(b.close)),
-                 float(fmt(b.volume))]
+                [
+                    b.t,
+                    float(fmt(b.open)),
+                    float(fmt(b.high)),
+                    float(fmt(b.low)),
+                    float(fmt(b.close)),
+                    float(fmt(b.volume)),
+                ]
             )
         return rows
 

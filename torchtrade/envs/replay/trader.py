@@ -171,7 +171,10 @@ class EngineTrader:
         logged and the account keeps its settings (the live trader does the same)."""
         eng, acct, sym = self.engine, self.account, self.market_id
         steps = [
-            ("set_position_mode", lambda: eng.set_position_mode(acct, EnginePositionMode(self.position_mode.value))),
+            (
+                "set_position_mode",
+                lambda: eng.set_position_mode(acct, EnginePositionMode(self.position_mode.value)),
+            ),
             ("set_margin_mode", lambda: eng.set_margin_mode(acct, sym, self.engine_margin_mode)),
             ("set_leverage", lambda: eng.set_leverage(acct, sym, self.leverage)),
         ]
@@ -268,8 +271,14 @@ class EngineTrader:
         if reason is not None:
             logger.warning("not sending %s %s (%s): %s", action, self.symbol, client_oid, reason)
             return OrderOutcome(client_oid, action, "rejected", reason=reason, code="precheck", extra=notes)
-        sl = float(self.exchange.price_to_precision(self.symbol, stop_loss)) if stop_loss is not None else None
-        tp = float(self.exchange.price_to_precision(self.symbol, take_profit)) if take_profit is not None else None
+        sl = (
+            float(self.exchange.price_to_precision(self.symbol, stop_loss)) if stop_loss is not None else None
+        )
+        tp = (
+            float(self.exchange.price_to_precision(self.symbol, take_profit))
+            if take_profit is not None
+            else None
+        )
         req = OrderRequest(
             symbol=self.market_id,
             side=EngineSide.BUY if side == "long" else EngineSide.SELL,
@@ -297,9 +306,17 @@ class EngineTrader:
             code = self.rules.code(e)
             logger.warning(
                 "%s %s %s rejected by %s (code %s, client id %s): %s",
-                action, req.side.value, amount, self.symbol, code, req.client_oid, e,
+                action,
+                req.side.value,
+                amount,
+                self.symbol,
+                code,
+                req.client_oid,
+                e,
             )
-            return OrderOutcome(req.client_oid or "", action, "rejected", amount=amount, reason=str(e), code=code)
+            return OrderOutcome(
+                req.client_oid or "", action, "rejected", amount=amount, reason=str(e), code=code
+            )
         return OrderOutcome(req.client_oid or "", action, "accepted", amount=amount, order_id=str(order.id))
 
     close = FuturesTrader.close

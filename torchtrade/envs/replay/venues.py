@@ -83,7 +83,10 @@ class BitgetRules:
 
     def close_leg(self, trader: EngineTrader, leg: Leg, client_oid: str) -> OrderOutcome:
         hold = PositionSide(leg.side) if trader.hedge else None
-        if not any(hold is None or p.side is hold for p in trader.engine.account(trader.account).open_positions(trader.market_id)):
+        if not any(
+            hold is None or p.side is hold
+            for p in trader.engine.account(trader.account).open_positions(trader.market_id)
+        ):
             return OrderOutcome(client_oid, "close", "skipped", reason="No position to close", code="22002")
         try:
             orders = trader.engine.close_positions(trader.account, trader.market_id, hold)
@@ -94,7 +97,12 @@ class BitgetRules:
             return OrderOutcome(client_oid, "close", "rejected", amount=leg.size, reason=str(e), code=code)
         order_id = str(orders[0].id) if orders else None
         return OrderOutcome(
-            client_oid, "close", "accepted", amount=leg.size, order_id=order_id, extra={"via": "close_position"}
+            client_oid,
+            "close",
+            "accepted",
+            amount=leg.size,
+            order_id=order_id,
+            extra={"via": "close_position"},
         )
 
     def place_bracket(
@@ -152,7 +160,9 @@ class BinanceRules:
         )
         outcome = trader.place("close", req, leg.size)
         if outcome.status == "rejected" and outcome.code in trader.profile.no_position_codes:
-            return OrderOutcome(client_oid, "close", "skipped", reason="No position to close", code=outcome.code)
+            return OrderOutcome(
+                client_oid, "close", "skipped", reason="No position to close", code=outcome.code
+            )
         return outcome
 
     def place_bracket(
@@ -173,7 +183,9 @@ class BinanceRules:
         )
         if exists:  # the wire's -4130: one closePosition order per type and side
             e = binance_errors.CLOSE_POSITION_EXISTS
-            return OrderOutcome(client_oid, kind, "rejected", reason=e.msg, code=str(e.code), extra={kind: price})
+            return OrderOutcome(
+                client_oid, kind, "rejected", reason=e.msg, code=str(e.code), extra={kind: price}
+            )
         req = TriggerRequest(
             symbol=trader.market_id,
             kind=TriggerKind.PLAN,
