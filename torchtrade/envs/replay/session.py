@@ -116,7 +116,7 @@ class ReplaySession:
         self.balances = balances
         self._rng = np.random.default_rng(seed)
         self._owner = owner
-        if start is not None and not isinstance(start, int) or isinstance(start, bool):
+        if (start is not None and not isinstance(start, int)) or isinstance(start, bool):
             raise ConfigError(f"{owner}.start={start!r}: a bar index (int) or None")
         last = self.bars - 1
         if warmup_bars > last:

@@ -23,15 +23,21 @@ from typing import Any, Protocol
 from ...emulator.engine import (
     EngineError,
     Instrument,
-    MarginMode as EngineMarginMode,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
-    PositionMode as EnginePositionMode,
     PositionSide,
-    Side as EngineSide,
     TriggerOrder,
+)
+from ...emulator.engine import (
+    MarginMode as EngineMarginMode,
+)
+from ...emulator.engine import (
+    PositionMode as EnginePositionMode,
+)
+from ...emulator.engine import (
+    Side as EngineSide,
 )
 from ...emulator.runtime import Emulator
 from ..core.account import BalanceState, FillInfo, FundingInfo, Leg, OrderOutcome, OrderState, PositionState
