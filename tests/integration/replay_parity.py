@@ -56,7 +56,7 @@ def compare_step(i: int, a: tuple, b: tuple) -> list[str]:
     """The differences between two gym-style step results (``a`` in-process, ``b`` HTTP)."""
     (obs_a, r_a, d_a, info_a), (obs_b, r_b, d_b, info_b) = a, b
     diffs = []
-    for key in obs_b:
+    for key in obs_b.keys():  # noqa: SIM118 (a TensorDict iterates its batch)
         if not torch.equal(obs_a[key], obs_b[key]):
             diffs.append(f"step {i}: {key} {obs_a[key].tolist()} != {obs_b[key].tolist()}")
     if r_a != r_b:
@@ -83,7 +83,7 @@ def run_parity(inproc: Any, http: Any, steps: int, seed: int, actions: Any = Non
     n = inproc.action_spec.n
     assert http.action_spec.n == n
     ra, rb = inproc.reset(), http.reset()
-    diffs = [f"reset: {k}" for k in rb if not torch.equal(ra[k], rb[k])]
+    diffs = [f"reset: {k}" for k in rb.keys() if not torch.equal(ra[k], rb[k])]  # noqa: SIM118 (a TensorDict iterates its batch)
     fills = funding = trades = 0
     spent = [0.0, 0.0]
     for i in range(steps):

@@ -277,12 +277,22 @@ class LiveTradingEnv(EnvBase):
 
     def _last_close(self) -> float:
         """Close of the last closed ``execute_on`` bar: the price the env acts on."""
+        fast = getattr(self.feed, "last_close", None)  # a feed that holds it at hand (in-process replay)
+        if fast is not None:
+            return float(fast())
         return float(self.feed.candles(self.execute_on)["close"].iloc[-1])
+
+    def _market_window(self, tf: TimeFrame) -> np.ndarray:
+        """The observation window of ``tf``; a feed may build it itself (the in-process replay's arrays,
+        see :mod:`torchtrade.envs.replay.arrays`), else the builder does from its candles."""
+        fast = getattr(self.feed, "window", None)
+        window = fast(tf, self._builders[tf]) if fast is not None else None
+        return window if window is not None else self._builders[tf].build(self.feed.candles(tf))
 
     def _observation(self) -> TensorDict:
         obs: dict[str, torch.Tensor] = {}
         for tf, w in zip(self.time_frames, self.window_sizes, strict=True):
-            obs[self.obs_key(tf, w)] = torch.from_numpy(self._builders[tf].build(self.feed.candles(tf)))
+            obs[self.obs_key(tf, w)] = torch.from_numpy(self._market_window(tf))
         price = self._last_close()
         obs["account_state"] = torch.from_numpy(
             account_state(self.position, self.balance, price, self.holding_time)

@@ -81,7 +81,11 @@ class FeatureBuilder:
         if self.include_base_features:
             base = candles[list(OHLCV)].reindex(frame.index).to_numpy(dtype=np.float64)
             values = np.concatenate([values, base], axis=1)
-        values = values[-self.window :]
+        return self.finish(values[-self.window :])
+
+    def finish(self, values: np.ndarray) -> np.ndarray:
+        """The last step of :meth:`build` on ``window``-or-fewer rows of feature values: NaN/inf
+        zeroed, a short window padded with its oldest row, float32."""
         if not np.isfinite(values).all():
             self._warn_once(
                 "nan", "features have NaN/inf in the observed window (not enough warm-up?); using 0"

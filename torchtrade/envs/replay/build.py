@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from torchrl.data import Composite
+
 from ...errors import ConfigError
 from ..core.account import FLAT
 from ..core.env import LiveTradingEnv
@@ -25,6 +27,7 @@ from ..core.observation import FeatureFn
 from ..core.reward import RewardFn
 from ..live.shared.construction import actions_for, core_settings, feed_history, own_config, retrier_for
 from ..live.shared.feed import CandleFeed
+from .arrays import ArrayFeed
 from .clock import ReplayClock
 from .feed import series_fetcher
 from .session import DataLike, ReplaySession, resolve_data
@@ -50,8 +53,13 @@ def build_futures_replay(
     feature_preprocessing_fn: FeatureFn | None = None,
     reward_fn: RewardFn | None = None,
     balances: Mapping[str, Decimal] | None = None,
+    fast_feed: bool = True,
 ) -> Any:
-    """An env of ``cls`` (a ccxt futures env class) on its venue's engine in-process (see the module)."""
+    """An env of ``cls`` (a ccxt futures env class) on its venue's engine in-process (see the module).
+
+    ``fast_feed``: candles as precomputed arrays (:class:`~.arrays.ArrayFeed`, the default), or the
+    live :class:`~torchtrade.envs.live.shared.feed.CandleFeed` over the series (what the HTTP env
+    runs, fetch for fetch)."""
     env = cls.__new__(cls)
     config = own_config(env, config)
     owner = type(config).__name__
@@ -91,16 +99,20 @@ def build_futures_replay(
             f"{owner}.leverage={config.leverage!r}: {config.symbol} allows 1..{trader.inst.max_leverage}"
         )
     trader.configure()
-    feed = CandleFeed(
-        series_fetcher(lambda: session.emulator, trader.market_id),
-        config.symbol,
-        base,
-        tuple(history),
-        history,
-        page_limit=profile.ohlcv_page_limit,
-        venue_timeframes=(base.to_ccxt(),),
-        timeframe_limits={},
-    )
+    feed: Any
+    if fast_feed:
+        feed = ArrayFeed(lambda: session.emulator, trader.market_id, base, tuple(history), history)
+    else:
+        feed = CandleFeed(
+            series_fetcher(lambda: session.emulator, trader.market_id),
+            config.symbol,
+            base,
+            tuple(history),
+            history,
+            page_limit=profile.ohlcv_page_limit,
+            venue_timeframes=(base.to_ccxt(),),
+            timeframe_limits={},
+        )
     clock = ReplayClock(session.emulator, trader.market_id)
     settings = core_settings(config, retrier_for(config, lambda s: None))
     if episode_length is not None:
@@ -119,6 +131,11 @@ def build_futures_replay(
         funding_interval_ms=profile.funding_interval_h * 3_600_000,
     )
     env.before_reset = lambda: _new_episode(env, session, trader, clock)
+    # Specs never change after construction: locked, TorchRL caches what it derives from them instead of
+    # rebuilding it every step (an empty state spec, as a locked env needs one).
+    if env.input_spec.get("full_state_spec", None) is None:
+        env.state_spec = Composite(shape=env.batch_size)
+    env.set_spec_lock_(True)
     return env
 
 

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from ...data import bundled, default_data
-from ...emulator.data import load_candles
 from ...emulator.runtime import DataSpec, Emulator, EmulatorConfig
 from ...errors import ConfigError
 
@@ -109,7 +108,6 @@ class ReplaySession:
         self.venue = venue
         self.symbol = symbol
         self.path = path
-        self.bars = len(load_candles(path).bars)
         self.warmup_bars = warmup_bars
         self.episode_length = episode_length
         self.random_start = random_start
@@ -118,6 +116,15 @@ class ReplaySession:
         self._owner = owner
         if (start is not None and not isinstance(start, int)) or isinstance(start, bool):
             raise ConfigError(f"{owner}.start={start!r}: a bar index (int) or None")
+        if start is not None and start < 0:
+            raise ConfigError(f"{owner}.start={start}: must be >= 0 (bars of the data)")
+        # The file is read (and cached) once by the emulator: its length bounds the starts.
+        try:
+            self.emulator = Emulator(self._config(start if start is not None else warmup_bars))
+        except ValueError as e:  # a candle file's error, or a start out of the emulator's bounds
+            raise ConfigError(f"{owner}.data / start: {e}") from e
+        self.account = self.emulator.venue.default_credentials.account
+        self.bars = len(next(iter(self.emulator.series.values())))
         last = self.bars - 1
         if warmup_bars > last:
             raise ConfigError(
@@ -128,8 +135,7 @@ class ReplaySession:
         self.start = start if start is not None else warmup_bars
         if random_start:
             self.start = self.draw_start()
-        self.emulator = Emulator(self._config(self.start))
-        self.account = self.emulator.venue.default_credentials.account
+            self.emulator.reset(history_bars=self.start)
 
     def _config(self, start: int) -> EmulatorConfig:
         extra: dict[str, Any] = {} if self.balances is None else {"balances": self.balances}

@@ -1,0 +1,165 @@
+"""Training throughput: env steps per second of the in-process env (random policy, one thread).
+
+    python bench/train_throughput.py [--steps 5000] [--section single]
+
+The single env is the venue's own env class built with ``.replay()`` (the engine in-process, the
+bundled 1-minute candles, a random start per episode of 1,000 steps), stepped through TorchRL's
+``step_and_maybe_reset`` with ``env.rand_action``: what a collector does. Beside it, the same loop
+over a trivial TorchRL ``EnvBase`` with the same specs (no work at all in its step): TorchRL's own
+per-step cost on this machine, the ceiling any single env reaches here. The batched env has its own
+script (``bench/batched_throughput.py``).
+
+Writes bench/results/train_throughput.md (and .json). Steps/s are measured on wall time and on the
+process's CPU time (the latter is steadier on a shared machine). A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from tensordict import TensorDict
+from torchrl.data import Categorical, Composite, Unbounded
+from torchrl.envs import EnvBase
+
+from torchtrade.envs import (
+    BinanceFuturesSLTPTorchTradingEnv,
+    BinanceFuturesSLTPTradingEnvConfig,
+    BinanceFuturesTorchTradingEnv,
+    BinanceFuturesTradingEnvConfig,
+    BitgetFuturesSLTPTorchTradingEnv,
+    BitgetFuturesSLTPTradingEnvConfig,
+    BitgetFuturesTorchTradingEnv,
+    BitgetFuturesTradingEnvConfig,
+)
+
+RESULTS = Path(__file__).parent / "results"
+KW = {"time_frames": ["1min"], "window_sizes": [10], "quantity_per_trade": 0.01, "leverage": 5}
+SLTP = {"stoploss_levels": [-0.002, -0.005], "takeprofit_levels": [0.002, 0.005]}
+SINGLE: list[tuple[str, Callable[[], EnvBase]]] = [
+    ("bitget", lambda: BitgetFuturesTorchTradingEnv.replay(BitgetFuturesTradingEnvConfig(**KW), **EPISODES)),
+    (
+        "bitget sltp",
+        lambda: BitgetFuturesSLTPTorchTradingEnv.replay(
+            BitgetFuturesSLTPTradingEnvConfig(**KW, **SLTP), **EPISODES
+        ),
+    ),
+    (
+        "binance",
+        lambda: BinanceFuturesTorchTradingEnv.replay(BinanceFuturesTradingEnvConfig(**KW), **EPISODES),
+    ),
+    (
+        "binance sltp",
+        lambda: BinanceFuturesSLTPTorchTradingEnv.replay(
+            BinanceFuturesSLTPTradingEnvConfig(**KW, **SLTP), **EPISODES
+        ),
+    ),
+]
+EPISODES: dict[str, Any] = {"episode_length": 1000, "random_start": True, "seed": 0}
+
+
+class TrivialEnv(EnvBase):
+    """TorchRL's own cost: the specs of a 1-timeframe env, a step that does nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(device="cpu", batch_size=torch.Size([]))
+        self.observation_spec = Composite(
+            market_data_1min_10=Unbounded(shape=(10, 5)), account_state=Unbounded(shape=(10,)), shape=()
+        )
+        self.action_spec = Categorical(n=3, shape=())
+        self.reward_spec = Unbounded(shape=(1,))
+        self.state_spec = Composite(shape=())
+        self.set_spec_lock_(True)
+
+    def _reset(self, tensordict: Any = None, **kwargs: Any) -> TensorDict:
+        false = torch.tensor([False])
+        return TensorDict(
+            {
+                "market_data_1min_10": torch.zeros(10, 5),
+                "account_state": torch.zeros(10),
+                "done": false,
+                "terminated": false,
+                "truncated": false,
+            },
+            batch_size=[],
+        )
+
+    def _step(self, tensordict: Any) -> TensorDict:
+        out = self._reset()
+        out.set("reward", torch.zeros(1))
+        return out
+
+    def _set_seed(self, seed: int | None) -> None:
+        return None
+
+
+def measure(env: EnvBase, steps: int) -> dict[str, float]:
+    env.set_seed(0)
+    td = env.reset()
+    for _ in range(50):  # warm-up
+        td = env.rand_action(td)
+        _, td = env.step_and_maybe_reset(td)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        td = env.rand_action(td)
+        _, td = env.step_and_maybe_reset(td)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"steps": steps, "steps_per_s_wall": steps / wall, "steps_per_s_cpu": steps / cpu}
+
+
+def single(steps: int) -> list[dict[str, Any]]:
+    rows = [{"env": "TorchRL trivial EnvBase (ceiling)", **measure(TrivialEnv(), steps)}]
+    for name, make in SINGLE:
+        rows.append({"env": f"{name} .replay()", **measure(make(), steps)})
+    return rows
+
+
+def write(rows: list[dict[str, Any]]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    meta = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "load": os.getloadavg(),
+        "threads": torch.get_num_threads(),
+    }
+    (RESULTS / "train_throughput.json").write_text(json.dumps({"meta": meta, "single": rows}, indent=2))
+    lines = [
+        "# Training throughput: single in-process env",
+        "",
+        f"`python bench/train_throughput.py` on {meta['machine']}, {meta['cpus']} CPUs, load average "
+        f"{', '.join(f'{x:.1f}' for x in meta['load'])}, torch {meta['torch']}, 1 thread; random policy "
+        "through `step_and_maybe_reset`.",
+        "",
+        "| env | steps | steps/s (wall) | steps/s (CPU) |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['env']} | {r['steps']} | {r['steps_per_s_wall']:,.0f} | {r['steps_per_s_cpu']:,.0f} |"
+        )
+    (RESULTS / "train_throughput.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--section", choices=["single"], default="single")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    write(single(args.steps))
+
+
+if __name__ == "__main__":
+    main()
