@@ -84,3 +84,24 @@ def test_parity_through_liquidations(request, fixture, env_cls, cfg_cls):
     assert result["diffs"] == [], result["diffs"][:5]
     bills = inproc.trader.engine.account(inproc.trader.account).bills
     assert any(b.kind == "liquidation" for b in bills)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "env_cls", "cfg_cls"),
+    [
+        ("emulator", BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig),
+        ("binance_emulator", BinanceFuturesSLTPTorchTradingEnv, BinanceFuturesSLTPTradingEnvConfig),
+    ],
+    ids=["bitget", "binance"],
+)
+def test_parity_in_hedge_mode_with_shorts(request, fixture, env_cls, cfg_cls):
+    """Hedge mode, isolated margin, SLTP entries both ways: the legs, closes and brackets of each side
+    (Bitget's holdSide, Binance's positionSide) alike in both envs."""
+    emulator = request.getfixturevalue(fixture)
+    reset_http(emulator)
+    kw = {**KW, **SLTP, "position_mode": "hedge", "margin_type": "ISOLATED", "include_short_positions": True}
+    http = http_env(env_cls, cfg_cls, emulator, **kw)
+    inproc = replay_env(env_cls, cfg_cls, **kw)
+    result = run_parity(inproc, http, 300, seed=5, actions=sticky)
+    assert result["diffs"] == [], result["diffs"][:5]
+    assert result["fills"] > 5

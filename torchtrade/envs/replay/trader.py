@@ -30,15 +30,7 @@ from ...emulator.engine import (
     PositionSide,
     TriggerOrder,
 )
-from ...emulator.engine import (
-    MarginMode as EngineMarginMode,
-)
-from ...emulator.engine import (
-    PositionMode as EnginePositionMode,
-)
-from ...emulator.engine import (
-    Side as EngineSide,
-)
+from ...emulator.engine import types as engine_types
 from ...emulator.runtime import Emulator
 from ..core.account import BalanceState, FillInfo, FundingInfo, Leg, OrderOutcome, OrderState, PositionState
 from ..live.shared.trader import FuturesTrader
@@ -166,8 +158,8 @@ class EngineTrader:
         return self.position_mode is PositionMode.HEDGE
 
     @property
-    def engine_margin_mode(self) -> EngineMarginMode:
-        return EngineMarginMode(self.margin_mode.value)
+    def engine_margin_mode(self) -> engine_types.MarginMode:
+        return engine_types.MarginMode(self.margin_mode.value)
 
     def fetch_time(self) -> int:
         return self.emulator.clock.now_ms()
@@ -179,7 +171,7 @@ class EngineTrader:
         steps = [
             (
                 "set_position_mode",
-                lambda: eng.set_position_mode(acct, EnginePositionMode(self.position_mode.value)),
+                lambda: eng.set_position_mode(acct, engine_types.PositionMode(self.position_mode.value)),
             ),
             ("set_margin_mode", lambda: eng.set_margin_mode(acct, sym, self.engine_margin_mode)),
             ("set_leverage", lambda: eng.set_leverage(acct, sym, self.leverage)),
@@ -287,7 +279,7 @@ class EngineTrader:
         )
         req = OrderRequest(
             symbol=self.market_id,
-            side=EngineSide.BUY if side == "long" else EngineSide.SELL,
+            side=engine_types.Side.BUY if side == "long" else engine_types.Side.SELL,
             type=OrderType.MARKET,
             qty=Decimal(repr(amount)),
             pos_side=PositionSide(side) if self.hedge else None,
