@@ -104,4 +104,4 @@ def test_parity_in_hedge_mode_with_shorts(request, fixture, env_cls, cfg_cls):
     inproc = replay_env(env_cls, cfg_cls, **kw)
     result = run_parity(inproc, http, 300, seed=5, actions=sticky)
     assert result["diffs"] == [], result["diffs"][:5]
-    assert result["fills"] > 5
+    assert result["fills"] > 2  # entries and their bracket exits (a quiet market: brackets take a while)
