@@ -77,6 +77,8 @@ class ArrayFeed:
     """
 
     requests = 0  # never a venue request
+    #: Memory the window cache may take (a million-bar file's windows would not fit): 64 MB.
+    CACHE_BYTES = 64 * 2**20
 
     def __init__(
         self,
@@ -108,6 +110,7 @@ class ArrayFeed:
             raise ValueError(f"the replayed bars are {series.base_ms} ms, the env steps on {self.base}")
         self._tables = {tf: base if tf == self.base else _aggregate(base, tf) for tf in self.history}
         self._windows: dict[tuple[Any, ...], np.ndarray] = {}
+        self._cached_bytes = 0
         self._key = key
 
     # ------------------------------------------------------------------ Feed protocol
@@ -166,8 +169,12 @@ class ArrayFeed:
         key = (tf, self._closed.get(tf, 0), builder.window, builder.include_base_features)
         cached = self._windows.get(key)
         if cached is None:
-            cached = self._windows[key] = self._window(tf, builder)
-            cached.flags.writeable = False
+            cached = self._window(tf, builder)
+            if self._cached_bytes + cached.nbytes <= self.CACHE_BYTES:  # a long file: the rest on the fly
+                self._windows[key] = cached
+                self._cached_bytes += cached.nbytes
+                return cached.copy()  # the env's tensor shares its array: never the cached one
+            return cached
         return cached.copy()
 
     def _window(self, tf: TimeFrame, builder: FeatureBuilder) -> np.ndarray:

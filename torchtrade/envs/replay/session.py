@@ -9,8 +9,10 @@ episode (training), each episode on a fresh account.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,14 @@ import pandas as pd
 from ...data import bundled, default_data
 from ...emulator.runtime import DataSpec, Emulator, EmulatorConfig
 from ...errors import ConfigError
+
+TEMP_PREFIX = "torchtrade-replay-"
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
 
 #: What ``data=`` takes: a candle file (CSV, gzip or not), a DataFrame of OHLCV bars, or None.
 DataLike = str | os.PathLike[str] | pd.DataFrame | None
@@ -48,7 +58,7 @@ def frame_to_csv(frame: pd.DataFrame, owner: str) -> Path:
     values = df[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
     for stamp, row in zip(stamps, values, strict=True):
         lines.append(stamp + "," + ",".join(repr(float(x)) for x in row))
-    handle, name = tempfile.mkstemp(prefix="torchtrade-replay-", suffix=".csv")
+    handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".csv")
     with os.fdopen(handle, "w") as f:
         f.write("\n".join(lines) + "\n")
     return Path(name)
@@ -108,6 +118,8 @@ class ReplaySession:
         self.venue = venue
         self.symbol = symbol
         self.path = path
+        if path.name.startswith(TEMP_PREFIX):  # a DataFrame's file (frame_to_csv): gone with the session
+            weakref.finalize(self, _unlink, path)
         self.warmup_bars = warmup_bars
         self.episode_length = episode_length
         self.random_start = random_start
