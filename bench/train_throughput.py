@@ -100,16 +100,22 @@ class TrivialEnv(EnvBase):
         return None
 
 
-def measure(env: EnvBase, steps: int) -> dict[str, float]:
+def measure(env: EnvBase, steps: int, hold: int | None = None) -> dict[str, float]:
+    """Steps/s of a random policy (``hold``: the action index of a policy that always holds)."""
     env.set_seed(0)
     td = env.reset()
-    for _ in range(50):  # warm-up
+
+    def act(td: Any) -> Any:
         td = env.rand_action(td)
-        _, td = env.step_and_maybe_reset(td)
+        if hold is not None:
+            td.set("action", torch.tensor(hold))
+        return td
+
+    for _ in range(50):  # warm-up
+        _, td = env.step_and_maybe_reset(act(td))
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
-        td = env.rand_action(td)
-        _, td = env.step_and_maybe_reset(td)
+        _, td = env.step_and_maybe_reset(act(td))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"steps": steps, "steps_per_s_wall": steps / wall, "steps_per_s_cpu": steps / cpu}
 
@@ -118,6 +124,8 @@ def single(steps: int) -> list[dict[str, Any]]:
     rows = [{"env": "TorchRL trivial EnvBase (ceiling)", **measure(TrivialEnv(), steps)}]
     for name, make in SINGLE:
         rows.append({"env": f"{name} .replay()", **measure(make(), steps)})
+    # For scale: a policy that holds (no orders) pays only the bar, the reads and the observation.
+    rows.append({"env": "bitget .replay(), always hold", **measure(SINGLE[0][1](), steps, hold=1)})
     return rows
 
 
