@@ -166,3 +166,17 @@ def test_bad_input_names_the_field(kw, field):
 def test_leverage_beyond_the_instrument_is_refused():
     with pytest.raises(ConfigError, match="leverage"):
         BitgetFuturesTorchTradingEnv.replay(BitgetFuturesTradingEnvConfig(**{**KW, "leverage": 1000}))
+
+
+def test_a_collector_trains_over_many_random_episodes():
+    """What training does: a TorchRL collector over episodes of 20 steps from random starts."""
+    from torchrl.collectors import Collector
+
+    env = bitget(episode_length=20, random_start=True, seed=0)
+    collector = Collector(env, policy=None, frames_per_batch=50, total_frames=100)
+    batches = list(collector)
+    collector.shutdown()
+    frames = torch.cat([b["next", "truncated"].reshape(-1) for b in batches])
+    assert frames.numel() == 100
+    assert int(frames.sum()) == 5  # every 20th step ends an episode
+    assert env.balance.total > 0
