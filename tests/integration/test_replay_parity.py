@@ -105,3 +105,30 @@ def test_parity_in_hedge_mode_with_shorts(request, fixture, env_cls, cfg_cls):
     result = run_parity(inproc, http, 300, seed=5, actions=sticky)
     assert result["diffs"] == [], result["diffs"][:5]
     assert result["fills"] > 2  # entries and their bracket exits (a quiet market: brackets take a while)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "env_cls", "cfg_cls"),
+    [
+        ("emulator", BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig),
+        ("binance_emulator", BinanceFuturesTorchTradingEnv, BinanceFuturesTradingEnvConfig),
+    ],
+    ids=["bitget", "binance"],
+)
+def test_parity_of_sizing_in_cash_with_a_budget(request, fixture, env_cls, cfg_cls):
+    """Entries sized in cash, capped by max_position_size of the env's own budget: amounts that are
+    not round numbers, truncated to the lot the same way in-process as by ccxt."""
+    emulator = request.getfixturevalue(fixture)
+    reset_http(emulator)
+    kw = {
+        **KW,
+        "trade_mode": "cash",
+        "quantity_per_trade": 900,
+        "initial_cash": 2000,
+        "max_position_size": 0.37,
+    }
+    http = http_env(env_cls, cfg_cls, emulator, **kw)
+    inproc = replay_env(env_cls, cfg_cls, **kw)
+    result = run_parity(inproc, http, 300, seed=3, actions=sticky)
+    assert result["diffs"] == [], result["diffs"][:5]
+    assert result["fills"] > 10
