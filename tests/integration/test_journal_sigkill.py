@@ -6,6 +6,10 @@ The kill moment is made deterministic by the emulator: a ``timeout`` fault holds
 place-order request (the venue has it, the client has no answer), the test waits until the emulator
 holds it, then kills the child. The held request then executes as the venue would (the connection
 closed): the order lands after its sender died, and only the journal's "sending" row knows of it.
+
+The other fate of a "sending" row: the order never reached the venue. A ``connection_reset`` fault
+drops the entry's request before the venue's engine sees it; the child's trader, unsure, looks the
+order up by its client id, and that lookup is the request the emulator holds when the child is killed.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ env = getattr(envs, env_cls)(config, clock=envs.EmulatorClock(ControlClient(url)
 env.reset()
 env.step(0)  # one hold step: the episode has a history
 print("READY", env.client_ids.env_id, env.episode, env.step_count, flush=True)
+sys.stdin.readline()  # the test arms its faults, then says go
 env.step(LONG)  # the entry: its request is held by the emulator until this process dies
 print("NOT KILLED", flush=True)
 """
@@ -86,6 +91,55 @@ def live_triggers(srv) -> list[dict]:
     return [t for t in srv.control.orders()["triggers"] if t["status"] in ("live", "new")]
 
 
+def start_child(tmp_path: Path, srv, venue: str) -> tuple[subprocess.Popen, str, int, int]:
+    """The child process on ``tmp_path / "run.sqlite"``, past its hold step and waiting to send its
+    entry: (process, env_id, episode, step)."""
+    env_cls, cfg_cls, fields, _ = ENVS[venue]
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            srv.url,
+            str(tmp_path / "run.sqlite"),
+            str(LONG),
+            env_cls.__name__,
+            cfg_cls.__name__,
+            json.dumps(fields),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        line = child.stdout.readline().split()  # type: ignore[union-attr]
+        assert line[:1] == ["READY"], line
+    except BaseException:
+        stop(child)
+        raise
+    return child, line[1], int(line[2]), int(line[3])
+
+
+def send_entry_and_kill_when_held(srv, child: subprocess.Popen) -> None:
+    """Let the child send its entry, wait until the emulator holds one of its requests, SIGKILL it."""
+    try:
+        child.stdin.write("go\n")  # type: ignore[union-attr]
+        child.stdin.flush()  # type: ignore[union-attr]
+        wait_for(lambda: srv.emulator.held_requests == 1, "the emulator to hold the child's request")
+        child.send_signal(signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL
+    finally:
+        stop(child)
+
+
+def stop(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+
+
 def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
     """Poll an in-process condition every few ms (a guard against a hang, not a timing assumption)."""
     deadline = time.monotonic() + limit_s
@@ -99,38 +153,12 @@ def wait_for(predicate, what: str, limit_s: float = 60.0) -> None:
 def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate(tmp_path, venue):
     env_cls, cfg_cls, fields, reset = ENVS[venue]
     journal = tmp_path / "run.sqlite"
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
     with EmulatorServer(venue=venue, clock="manual") as srv:
         if reset:
             srv.control.reset(**reset)
+        child, env_id, episode, steps = start_child(tmp_path, srv, venue)
         srv.control.add_fault("timeout", "place_order", delay_s=30)
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                str(script),
-                srv.url,
-                str(journal),
-                str(LONG),
-                env_cls.__name__,
-                cfg_cls.__name__,
-                json.dumps(fields),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        try:
-            line = child.stdout.readline().split()  # type: ignore[union-attr]
-            assert line[:1] == ["READY"], line
-            env_id, episode, steps = line[1], int(line[2]), int(line[3])
-            wait_for(lambda: srv.emulator.held_requests == 1, "the emulator to hold the entry")
-            child.send_signal(signal.SIGKILL)
-            assert child.wait() == -signal.SIGKILL
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        send_entry_and_kill_when_held(srv, child)  # the entry is held: the venue has it, no answer
         srv.control.settle()  # the held request runs now that its client is gone
         entry_oid = f"tt{env_id}-{episode}-{steps}-openl"
 
@@ -199,3 +227,59 @@ def test_sigkill_between_the_order_and_the_next_step_resumes_without_a_duplicate
     assert len(record.fills) == 2
     assert main(["report", str(journal), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "run.png").is_file()
+
+
+def test_sigkill_while_an_order_that_never_reached_the_venue_is_sending_resumes_it_as_not_sent(tmp_path):
+    env_cls, cfg_cls, fields, _ = ENVS["bitget"]
+    journal = tmp_path / "run.sqlite"
+    with EmulatorServer(venue="bitget", clock="manual") as srv:
+        child, env_id, episode, steps = start_child(tmp_path, srv, "bitget")
+        # The entry's connection is reset before the engine sees it; the trader cannot know that, so
+        # it looks the order up by its client id: that lookup is held until the child dies.
+        srv.control.add_fault("connection_reset", "place_order")
+        srv.control.add_fault("timeout", "order_detail", delay_s=30)
+        send_entry_and_kill_when_held(srv, child)
+        srv.control.settle()  # the held lookup answers a client that is gone
+        entry_oid = f"tt{env_id}-{episode}-{steps}-openl"
+
+        # What the dead process left: a "sending" row for an order the venue never had.
+        with sqlite3.connect(journal) as db:
+            rows = db.execute("SELECT client_oid, status FROM orders").fetchall()
+        assert rows == [(entry_oid, "sending")]
+        faults = [(e["fault"], e["route"]) for e in srv.control.ledger("fault")]
+        assert faults == [("connection_reset", "place_order"), ("timeout", "order_detail")]
+        assert client_oids(srv) == []
+        assert srv.control.ledger("order") == []
+        assert srv.control.fills() == []
+
+        # A new env on the same journal: the order is not_sent, the step that tried it counts as done.
+        config = cfg_cls(base_url=srv.url, journal=str(journal), **fields)
+        env = env_cls(config, clock=EmulatorClock(srv.control))
+        resumed = env.last_info["resumed"]
+        assert env.client_ids.env_id == env_id
+        assert (env.episode, env.step_count) == (episode, steps + 1)
+        assert [(o["client_oid"], o["status"]) for o in resumed["orders"]] == [(entry_oid, "not_sent")]
+        assert resumed["fills"] == 0
+        assert resumed["brackets"] == "none"
+        assert not env.position.is_open
+        assert env.holding_time == 0
+        assert env.get_metrics()["fills"] == 0
+
+        # The resumed env enters with a new client id; the dead one is never sent again.
+        env.reset()
+        assert (env.episode, env.step_count) == (episode, steps + 1)
+        _, _, _, info = env.step(LONG)
+        (order,) = info["orders"]
+        new_oid = f"tt{env_id}-{episode}-{steps + 1}-openl"
+        assert (order["client_oid"], order["status"]) == (new_oid, "accepted")
+        assert env.position.side == "long"
+        assert client_oids(srv) == [new_oid]  # the venue has no order with the dead process's id
+        assert env.close_all_positions().accepted
+        assert entry_oid not in client_oids(srv)
+        env._journal.close()
+
+    with sqlite3.connect(journal) as db:
+        statuses = db.execute("SELECT client_oid, status FROM orders ORDER BY seq").fetchall()
+    assert statuses[0] == (entry_oid, "not_sent")
+    assert statuses[1] == (new_oid, "accepted")
+    assert [oid for oid, _ in statuses].count(entry_oid) == 1
