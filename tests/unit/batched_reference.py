@@ -11,7 +11,7 @@ one bar (``advance_to`` the next close). Each step's snapshot is what the parity
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from torchtrade.emulator.data import ReplaySeries
 from torchtrade.emulator.engine import (
@@ -127,8 +127,8 @@ def _open(
 
 
 def _price(x: float, tick: Decimal) -> Decimal:
-    """ccxt's ``price_to_precision`` (round to the nearest tick), as a Decimal the wire would parse."""
-    return (Decimal(repr(x)) / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN) * tick
+    """ccxt's ``price_to_precision`` (to the nearest tick, a half up), as a Decimal the wire would parse."""
+    return (Decimal(repr(x)) / tick).quantize(Decimal(1), rounding=ROUND_HALF_UP) * tick
 
 
 def _snapshot(engine: Engine, sym: str, rejected: int) -> Snapshot:

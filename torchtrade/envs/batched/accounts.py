@@ -15,8 +15,8 @@ The rules are those of :mod:`torchtrade.emulator.engine` for that case, step for
 * sizing (the env's trader, ``FuturesTrader.amount_for``): ``quantity_per_trade`` in base coin (or its
   value in the settle coin), cut to ``max_position_size × value`` and to ``free × leverage /
   (price × 1.002)``, rounded *down* to the lot, refused below the minimum amount or notional at the
-  last close; bracket prices ``last × (1 ± level)`` rounded to the nearest tick (ccxt's
-  ``price_to_precision``);
+  last close; bracket prices ``last × (1 ± level)`` rounded to the nearest tick, a half tick up
+  (ccxt's ``price_to_precision``);
 * accounting (:mod:`~torchtrade.emulator.engine.futures`): taker fee on every fill, PnL on close, both
   rounded to 1e-8 (the engine's ``money``); isolated margin ``qty × price / leverage``;
 * triggers along the bar's path (:mod:`~torchtrade.emulator.engine.intrabar`): net long → open, low,
@@ -36,8 +36,11 @@ Where this simplifies against the engine and the live env (the parity test,
 1. Float64, not Decimal. Tick and lot rounding is ``floor(x / step + 1e-9)`` (``ceil(x / step - 1e-9)``),
    so a value within 1e-9 of a step counts as on it; money is rounded to 1e-8 with numpy's
    half-to-even; the admission checks (minimum notional, margin against the available balance, which
-   the engine rounds to 1e-8) compare floats. Positions and counts agree exactly with the engine in the
-   parity test, money to better than 1e-6 USDT; an order exactly at a boundary could go either way.
+   the engine rounds to 1e-8) compare floats. The wallet is snapped to 1e-8 after every change, as the
+   engine's Decimal wallet always is (a crossed liquidation that takes the whole wallet leaves exactly 0,
+   not a float residue whose log return would be -37). Positions and counts agree exactly with the
+   engine in the parity test, money to better than 1e-6 USDT; an order exactly at a boundary could go
+   either way.
 2. One symbol, one position, one-way mode, market orders only: no resting limit orders, no partial
    fills, no hedge legs, no adding to or flipping a position (the env's actions never do either).
 3. Crossed margin is the single-symbol case (no other positions' PnL in the cross equity).
@@ -53,6 +56,13 @@ Where this simplifies against the engine and the live env (the parity test,
 7. Venue facts are Bitget's (the emulator's Bitget instruments and engine defaults); Binance's
    differences (client-id reuse, reduce-only minimum notional) do not matter for these orders, but its
    instrument table is not wired in.
+
+Against the single env the batched env stands for (``tests/unit/test_batched_vs_single.py``: N
+accounts and N ``BitgetFuturesTorchTradingEnv.replay`` envs of the same settings, each started on its
+account's bar, on the same actions): positions, entries, liquidations, stop-loss and take-profit exits
+and observations are identical, portfolio value, fees, funding and realized PnL within 1e-6 USDT,
+rewards within 1e-6 (float32 of the same log return). The one difference is point 4: a window that
+holds a missing minute.
 """
 
 from __future__ import annotations
@@ -87,6 +97,14 @@ def floor_step(x: np.ndarray, step: float) -> np.ndarray:
 
 def ceil_step(x: np.ndarray, step: float) -> np.ndarray:
     return np.ceil(x / step - EPS) * step
+
+
+def nearest_step(x: np.ndarray, step: float) -> np.ndarray:
+    """To the nearest step, a half step up: ccxt's ``price_to_precision`` (ROUND_HALF_UP on the price's
+    shortest decimal), which the live and in-process traders use for bracket prices. ``last × (1 - 0.003)``
+    at 17,150 is 17,098.55 as a decimal but a hair below it as a float: the ``EPS`` counts it as the half.
+    """
+    return np.floor(x / step + 0.5 + EPS) * step
 
 
 def money(x: np.ndarray) -> np.ndarray:
@@ -179,7 +197,7 @@ class Accounts:
         qty = self.qty[i]
         pnl = money((px - self.entry[i]) * qty * self.side[i])
         fee = money(px * qty * self.m.taker_fee)
-        self.wallet[i] += pnl - fee
+        self.wallet[i] = money(self.wallet[i] + pnl - fee)
         self.fees[i] += fee
         self.realized[i] += pnl
         self.side[i] = 0.0
@@ -227,8 +245,8 @@ class Accounts:
         ok &= qty * ref / lev + qty * ref * m.taker_fee <= free + EPS
         if sl_rel is not None and tp_rel is not None:
             has = ~np.isnan(sl_rel)
-            sl = np.where(has, np.round(last * (1.0 + side * sl_rel) / m.tick) * m.tick, np.nan)
-            tp = np.where(has, np.round(last * (1.0 + side * tp_rel) / m.tick) * m.tick, np.nan)
+            sl = np.where(has, nearest_step(last * (1.0 + side * sl_rel), m.tick), np.nan)
+            tp = np.where(has, nearest_step(last * (1.0 + side * tp_rel), m.tick), np.nan)
             above = np.where(long, tp > ref + EPS, tp < ref - EPS) & np.where(
                 long, sl < ref - EPS, sl > ref + EPS
             )
@@ -241,7 +259,7 @@ class Accounts:
             return
         px = self._taker(~long, ref)
         fee = money(px * qty * m.taker_fee)
-        self.wallet[i] -= fee
+        self.wallet[i] = money(self.wallet[i] - fee)
         self.fees[i] += fee
         self.side[i] = side
         self.qty[i] = qty
@@ -289,7 +307,7 @@ class Accounts:
             j = np.flatnonzero(funding_due & (side != 0))
             if len(j):
                 pay = money(self.qty[j] * c[j] * self.m.funding_rate * self.side[j])
-                self.wallet[j] -= pay
+                self.wallet[j] = money(self.wallet[j] - pay)
                 self.funding[j] += pay
                 if not self.isolated:
                     self.liq[j] = self.liq_price(j)  # the cross equity moved
@@ -325,6 +343,6 @@ class Accounts:
             pnl, fee = self._close(k, px)
             left = margin + pnl - fee if self.isolated else self.wallet[k]
             liq_fee = money(np.maximum(left, 0.0))
-            self.wallet[k] -= liq_fee
+            self.wallet[k] = money(self.wallet[k] - liq_fee)
             self.fees[k] += liq_fee
             self.liquidations[k] += 1

@@ -43,6 +43,7 @@ class VenueRules(Protocol):
     """What a venue does its own way (see :mod:`.venues`)."""
 
     def code(self, err: EngineError) -> str: ...
+    def market_taker(self, inst: Instrument) -> float | None: ...
     def leg(self, trader: EngineTrader, view: Any, inst: Instrument) -> Leg: ...
     def balance(self, trader: EngineTrader, view: Any) -> BalanceState: ...
     def fill(self, fill: Any) -> FillInfo: ...
@@ -71,13 +72,17 @@ class EnginePrecision:
         return format(value.normalize(), "f")
 
 
-def market_of(inst: Instrument, symbol: str) -> dict[str, Any]:
-    """The few market facts the env and the sizing read (as ccxt's market structure names them)."""
+def market_of(inst: Instrument, symbol: str, taker: float | None = None) -> dict[str, Any]:
+    """The few market facts the env and the sizing read (as ccxt's market structure names them).
+
+    ``taker``: the taker rate ccxt's market carries for this venue (the sizing's fee buffer reads it;
+    None: none, as a ccxt market without one)."""
     return {
         "id": inst.symbol,
         "symbol": symbol,
         "settle": inst.settle,
         "contractSize": 1,
+        "taker": taker,
         "limits": {
             "amount": {"min": float(inst.min_qty)},
             "cost": {"min": float(inst.min_notional) if inst.min_notional > 0 else None},
@@ -132,7 +137,7 @@ class EngineTrader:
         emulator = self._emulator_of()
         market_id = emulator.venue.parse_symbol(self.symbol)[0]
         self.inst: Instrument = emulator.engine.instruments[market_id]  # type: ignore[assignment]
-        self.market = market_of(self.inst, self.symbol)
+        self.market = market_of(self.inst, self.symbol, self.rules.market_taker(self.inst))
         self.exchange = EnginePrecision(self.inst)
 
     # ------------------------------------------------------------------ plumbing

@@ -32,6 +32,10 @@ from ...emulator.venues.common.numbers import fmt
 from ..core.account import BalanceState, FillInfo, Leg, OrderOutcome
 from .trader import EngineTrader
 
+#: The taker rate on every market of ccxt's ``binanceusdm`` (``fees["linear"]["trading"]["taker"]``):
+#: what the HTTP env's sizing reads there, whatever the venue's own rate.
+CCXT_BINANCE_LINEAR_TAKER = 0.0005
+
 #: ccxt's unified margin-mode names, as the live trader's legs carry them.
 _CCXT_MARGIN = {"crossed": "cross", "isolated": "isolated"}
 
@@ -60,6 +64,10 @@ class BitgetRules:
 
     def code(self, err: EngineError) -> str:
         return bitget_errors.from_engine(err).code
+
+    def market_taker(self, inst: Instrument) -> float | None:
+        # ccxt's Bitget market takes the contract's ``takerFeeRate`` (the wire's instrument rate).
+        return float(inst.taker_fee)
 
     def leg(self, trader: EngineTrader, view: Any, inst: Instrument) -> Leg:
         pos = view.position
@@ -126,6 +134,10 @@ class BinanceRules:
 
     def code(self, err: EngineError) -> str:
         return str(binance_errors.from_engine(err).code)
+
+    def market_taker(self, inst: Instrument) -> float | None:
+        # ccxt's binanceusdm market takes its own fee table's linear taker rate, not the venue's.
+        return CCXT_BINANCE_LINEAR_TAKER
 
     def leg(self, trader: EngineTrader, view: Any, inst: Instrument) -> Leg:
         pos = view.position
