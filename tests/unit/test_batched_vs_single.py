@@ -36,7 +36,8 @@ from torchtrade.envs import (
     BitgetFuturesTorchTradingEnv,
     BitgetFuturesTradingEnvConfig,
 )
-from torchtrade.envs.batched import BatchedEnvConfig, BatchedFuturesEnv
+from torchtrade.envs.batched import BatchedFuturesEnv, batched_config
+from torchtrade.errors import ConfigError
 
 N = 4
 STEPS = 400
@@ -111,8 +112,8 @@ class Books:
     takes: int
 
 
-def _single(case: dict[str, Any], start: int, path: Any) -> Any:
-    """The venue's own env class in-process, on the batched account's settings and start bar."""
+def _live_config(case: dict[str, Any]) -> Any:
+    """The single env's config of a case; the batched env's is derived from it (``batched_config``)."""
     kw: dict[str, Any] = dict(
         symbol=case.get("symbol", "BTCUSDT").removesuffix("USDT") + "/USDT:USDT",
         time_frames=["1min"],
@@ -125,17 +126,23 @@ def _single(case: dict[str, Any], start: int, path: Any) -> Any:
         done_on_bankruptcy=False,
     )
     if case["action_kind"] == "sltp":
-        config = BitgetFuturesSLTPTradingEnvConfig(
+        return BitgetFuturesSLTPTradingEnvConfig(
             **kw,
             stoploss_levels=list(case["stoploss_levels"]),
             takeprofit_levels=list(case["takeprofit_levels"]),
         )
-        cls: Any = BitgetFuturesSLTPTorchTradingEnv
-    else:
-        config = BitgetFuturesTradingEnvConfig(**kw)
-        cls = BitgetFuturesTorchTradingEnv
-    # The batched account's last closed bar is ``start`` (a dense index); the replay's start counts
-    # the bars already closed, in time (the file plays at its own dates): one more.
+    return BitgetFuturesTradingEnvConfig(**kw)
+
+
+def _single(config: Any, start: int, path: Any) -> Any:
+    """The venue's own env class in-process, started on the batched account's bar: the account's last
+    closed bar is ``start`` (a dense index), the replay's start counts the bars already closed (in
+    time: the file plays at its own dates), one more."""
+    cls = (
+        BitgetFuturesSLTPTorchTradingEnv
+        if isinstance(config, BitgetFuturesSLTPTradingEnvConfig)
+        else BitgetFuturesTorchTradingEnv
+    )
     return cls.replay(config, data=path, start=start + 1)
 
 
@@ -171,14 +178,8 @@ def test_batched_accounts_match_single_envs(name: str) -> None:
     case = dict(CASES[name])
     p_hold, expect, fixed = case.pop("p_hold"), case.pop("expect", ()), case.pop("starts", None)
     path = bundled(case.pop("data", BTC))
-    cfg = BatchedEnvConfig(
-        num_envs=N,
-        window_size=W,
-        episode_length=STEPS + 1,
-        done_on_bankruptcy=False,
-        seed=3,
-        **case,
-    )
+    live = _live_config(case)
+    cfg = batched_config(live, num_envs=N, episode_length=STEPS + 1, seed=3)
     benv = BatchedFuturesEnv(cfg, data=path)
     benv.reset()
     if fixed is not None:  # chosen starts instead of the seeded random ones (nothing stepped yet)
@@ -204,7 +205,7 @@ def test_batched_accounts_match_single_envs(name: str) -> None:
     gap_windows = 0
     filled = _filled(benv, path)
     for k in range(N):
-        env = _single(case, int(starts[k]), path)
+        env = _single(live, int(starts[k]), path)
         assert env.observation_spec[obs_key].shape == benv.observation_spec[obs_key].shape[1:]
         assert env.action_spec.n == benv.action_spec.n
         td = env.reset()
@@ -257,3 +258,55 @@ def test_replay_sizes_with_the_taker_rate_of_the_http_envs_market(exchange, bina
     binance = BinanceFuturesTorchTradingEnv.replay(BinanceFuturesTradingEnvConfig())
     assert bitget.trader.market["taker"] == exchange.market("BTC/USDT:USDT")["taker"] == 0.0006
     assert binance.trader.market["taker"] == binance_exchange.market("BTC/USDT:USDT")["taker"]
+
+
+@pytest.mark.parametrize("kind", ["standard", "sltp"])
+def test_same_config_same_specs_and_a_batched_policy_runs_on_the_single_env(kind: str) -> None:
+    """Per account, the batched env's specs are the single env's (keys, shapes, dtypes, action table):
+    a module fed the batched env's frames takes the single env's as they are."""
+    case = CASES["sltp-isolated-20x" if kind == "sltp" else "standard-isolated-20x-cash"]
+    live = _live_config(case)
+    path = bundled(BTC)
+    benv = BatchedFuturesEnv(batched_config(live, num_envs=3), data=path)
+    single = _single(live, 500, path)
+    for spec in ("full_observation_spec", "full_action_spec", "full_reward_spec", "full_done_spec"):
+        mine, theirs = getattr(benv, spec), getattr(single, spec)
+        assert set(mine.keys(True, True)) == set(theirs.keys(True, True)), spec
+        for key in theirs.keys(True, True):
+            assert mine[key].shape[1:] == theirs[key].shape, (spec, key)
+            assert mine[key].dtype == theirs[key].dtype, (spec, key)
+    assert benv.action_spec.n == single.action_spec.n
+    assert dict(benv.action_map) == dict(single.action_map)
+
+    from tensordict.nn import TensorDictModule
+
+    obs_key = benv.market_key
+    width = W * 5 + 10
+    net = torch.nn.Linear(width, benv.action_spec.n)
+
+    def logits(market: torch.Tensor, account: torch.Tensor) -> torch.Tensor:
+        return net(torch.cat([market.flatten(-2), account], dim=-1))
+
+    policy = TensorDictModule(logits, in_keys=[obs_key, "account_state"], out_keys=["logits"])
+    assert policy(benv.reset())["logits"].shape == (3, benv.action_spec.n)
+    td = single.reset()
+    assert policy(td)["logits"].shape == (benv.action_spec.n,)
+    td["action"] = td["logits"].argmax()
+    single.step(td)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("time_frames", ["1min", "5min"]),
+        ("position_mode", "hedge"),
+        ("max_drawdown", 0.2),
+        ("include_base_features", True),
+    ],
+)
+def test_a_setting_the_batched_env_cannot_model_is_refused(field: str, value: Any) -> None:
+    kw: dict[str, Any] = {field: value}
+    if field == "time_frames":
+        kw["window_sizes"] = [10, 4]
+    with pytest.raises(ConfigError, match=field):
+        batched_config(BitgetFuturesTradingEnvConfig(**kw), num_envs=2)

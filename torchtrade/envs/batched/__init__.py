@@ -3,5 +3,6 @@
 from .accounts import Accounts, Market
 from .config import BatchedEnvConfig
 from .env import BatchedFuturesEnv
+from .from_live import batched_config
 
-__all__ = ["Accounts", "BatchedEnvConfig", "BatchedFuturesEnv", "Market"]
+__all__ = ["Accounts", "BatchedEnvConfig", "BatchedFuturesEnv", "Market", "batched_config"]
