@@ -1,13 +1,14 @@
 """Training throughput: env steps per second of the in-process env (random policy, one thread).
 
-    python bench/train_throughput.py [--steps 5000] [--section single]
+    python bench/train_throughput.py [--steps 5000] [--section all|single|batched] [--seconds 2] [--repeats 3]
 
 The single env is the venue's own env class built with ``.replay()`` (the engine in-process, the
 bundled 1-minute candles, a random start per episode of 1,000 steps), stepped through TorchRL's
 ``step_and_maybe_reset`` with ``env.rand_action``: what a collector does. Beside it, the same loop
 over a trivial TorchRL ``EnvBase`` with the same specs (no work at all in its step): TorchRL's own
-per-step cost on this machine, the ceiling any single env reaches here. The batched env has its own
-script (``bench/batched_throughput.py``).
+per-step cost on this machine, the ceiling any single env reaches here. The batched section is
+``bench/batched_throughput.py``'s measurement (imported, not copied): ``BatchedFuturesEnv`` at 1 / 16 /
+64 / 256 / 1,024 accounts, standard and SLTP, beside the single env and the anchor figures of issue 12.
 
 Writes bench/results/train_throughput.md (and .json). Steps/s are measured on wall time and on the
 process's CPU time (the latter is steadier on a shared machine). A benchmark, not a test.
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import batched_throughput  # bench/ is the script's directory: the batched section lives there
 import torch
 from tensordict import TensorDict
 from torchrl.data import Categorical, Composite, Unbounded
@@ -158,15 +160,86 @@ def write(rows: list[dict[str, Any]]) -> None:
     print("\n".join(lines))
 
 
+#: TorchTrade 0.1.0 on this machine (issue 12): SequentialTradingEnv, VectorizedSequentialTradingEnv by envs.
+ANCHOR_SINGLE = 4_796
+ANCHOR_BATCHED = {1: 1_500, 16: 22_000, 64: 75_000, 256: 230_000, 1024: 455_000}
+TARGET_SINGLE = 5_000
+
+
+def batched(seconds: float, repeats: int) -> dict[str, dict[int, dict[str, float]]]:
+    """The batched env's env-steps/s per action kind and number of accounts (bench/batched_throughput)."""
+    return {
+        kind: {n: batched_throughput.measure(kind, n, seconds, repeats) for n in batched_throughput.SIZES}
+        for kind in ("standard", "sltp")
+    }
+
+
+def append_batched(
+    single_rows: list[dict[str, Any]], results: dict[str, dict[int, dict[str, float]]]
+) -> None:
+    """Add the side-by-side table (single and batched against the anchor) to the results files."""
+    lines = [
+        "",
+        "## Single and batched, beside the anchor",
+        "",
+        "Env-steps/s, random policy through `step_and_maybe_reset`, one thread. Batched: "
+        "`BatchedFuturesEnv`, 10x isolated, 1,000-step episodes from random starts, best of the runs "
+        "(median in brackets), as `bench/batched_throughput.py` measures it. Anchor: TorchTrade 0.1.0 "
+        "(`SequentialTradingEnv`, `VectorizedSequentialTradingEnv`), without liquidation, funding, "
+        "precision, minimums or venue-side brackets.",
+        "",
+        "| env | accounts | standard (wall) | standard (CPU) | SLTP (wall) | SLTP (CPU) | anchor | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_name = {r["env"]: r for r in single_rows}
+    std, sltp = by_name.get("bitget .replay()"), by_name.get("bitget sltp .replay()")
+    if std is not None and sltp is not None:
+        cells = [f"{r[k]:,.0f}" for r in (std, sltp) for k in ("steps_per_s_wall", "steps_per_s_cpu")]
+        anchor = f"{ANCHOR_SINGLE:,} | >= {TARGET_SINGLE:,}"
+        lines.append(f"| single `.replay()` (Bitget) | 1 | {' | '.join(cells)} | {anchor} |")
+    for n in batched_throughput.SIZES:
+        cells = []
+        for kind in ("standard", "sltp"):
+            r = results[kind][n]
+            cells += [
+                f"{r['best']:,.0f} ({r['median']:,.0f})",
+                f"{r['cpu_best']:,.0f} ({r['cpu_median']:,.0f})",
+            ]
+        target = batched_throughput.TARGETS.get(n)
+        lines.append(
+            f"| batched | {n:,} | {' | '.join(cells)} | {ANCHOR_BATCHED[n]:,} | "
+            f"{f'>= {target:,}' if target else ''} |"
+        )
+    path = RESULTS / "train_throughput.md"
+    # After this run's single section, or on its own (``--section batched``): never a stale file's.
+    text = path.read_text() if single_rows and path.exists() else "# Training throughput\n"
+    path.write_text(text + "\n".join(lines) + "\n")
+    data_path = RESULTS / "train_throughput.json"
+    data = json.loads(data_path.read_text()) if single_rows and data_path.exists() else {}
+    data["batched"] = {kind: {str(n): r for n, r in rows.items()} for kind, rows in results.items()}
+    data["anchor"] = {"single": ANCHOR_SINGLE, "batched": {str(n): v for n, v in ANCHOR_BATCHED.items()}}
+    data_path.write_text(json.dumps(data, indent=2))
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--steps", type=int, default=5000)
-    parser.add_argument("--section", choices=["single"], default="single")
+    parser.add_argument("--section", choices=["all", "single", "batched"], default="all")
+    parser.add_argument("--seconds", type=float, default=2.0, help="batched: seconds per run")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="batched: runs per size (the best is reported)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    write(single(args.steps))
+    rows: list[dict[str, Any]] = []
+    if args.section in ("all", "single"):
+        rows = single(args.steps)
+        write(rows)
+    if args.section in ("all", "batched"):
+        append_batched(rows, batched(args.seconds, args.repeats))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ liquidation), settle funding at its close, observe, reward. The account math is
 Same contract as the live envs: ``market_data_<tf>_<window>`` (window × the default normalised OHLCV
 features) and the 10-float ``account_state`` in the seeds' order, a ``Categorical`` action (the
 standard or the SLTP table), the log return of the portfolio value as reward, done on bankruptcy;
-episodes are also truncated after ``episode_length`` steps or at the end of the data.
+episodes are also truncated after ``episode_length`` steps or at the end of the data. Built from a
+single env's config (``batched_config(live_config, num_envs=N)``, :mod:`.from_live`) its specs are that
+env's, per account, and so is its action table: a policy trained here steps the single in-process env
+and the HTTP env as it is (``tests/unit/test_batched_vs_single.py``).
 """
 
 from __future__ import annotations
