@@ -310,3 +310,42 @@ def test_a_setting_the_batched_env_cannot_model_is_refused(field: str, value: An
         kw["window_sizes"] = [10, 4]
     with pytest.raises(ConfigError, match=field):
         batched_config(BitgetFuturesTradingEnvConfig(**kw), num_envs=2)
+
+
+def test_bankruptcy_and_truncation_end_the_same_steps() -> None:
+    """With ``done_on_bankruptcy`` and ``max_steps``, every account ends its episode on the step its
+    single env does, terminated (bankrupt: 125x crossed, liquidated) or truncated alike."""
+    live = BitgetFuturesTradingEnvConfig(
+        time_frames=["1min"],
+        window_sizes=[W],
+        leverage=125,
+        margin_mode="crossed",
+        trade_mode="cash",
+        quantity_per_trade=2_000_000.0,
+        max_steps=300,
+    )
+    path = bundled(BTC)
+    benv = BatchedFuturesEnv(batched_config(live, num_envs=N, seed=5), data=path)
+    benv.reset()
+    starts = benv.ptr.copy()
+    actions = _actions(3, 1, 0.97, seed=2)
+    ended: dict[int, tuple[int, bool, bool]] = {}
+    for t in range(300):
+        out = benv.step(TensorDict({"action": torch.as_tensor(actions[t])}, batch_size=benv.batch_size))
+        for k in range(N):
+            if k not in ended and bool(out["next", "done"][k]):
+                ended[k] = (t, bool(out["next", "terminated"][k]), bool(out["next", "truncated"][k]))
+    assert sorted(ended) == list(range(N))
+    kinds = set()
+    for k in range(N):
+        env = _single(live, int(starts[k]), path)
+        td = env.reset()
+        for t in range(300):
+            td["action"] = torch.tensor(int(actions[t, k]))
+            out = env.step(td)
+            td = out["next"]
+            if bool(td["done"]):
+                break
+        assert (t, bool(td["terminated"]), bool(td["truncated"])) == ended[k], f"account {k}"
+        kinds.add(ended[k][1])
+    assert kinds == {True, False}, "wanted both a bankruptcy and a truncation"
