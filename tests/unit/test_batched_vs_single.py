@@ -312,6 +312,13 @@ def test_a_setting_the_batched_env_cannot_model_is_refused(field: str, value: An
         batched_config(BitgetFuturesTradingEnvConfig(**kw), num_envs=2)
 
 
+def test_another_venues_config_is_refused() -> None:
+    from torchtrade.envs import BinanceFuturesTradingEnvConfig
+
+    with pytest.raises(ConfigError, match="Bitget"):
+        batched_config(BinanceFuturesTradingEnvConfig(), num_envs=2)
+
+
 def test_bankruptcy_and_truncation_end_the_same_steps() -> None:
     """With ``done_on_bankruptcy`` and ``max_steps``, every account ends its episode on the step its
     single env does, terminated (bankrupt: 125x crossed, liquidated) or truncated alike."""

@@ -15,6 +15,10 @@ from ...emulator.engine import EngineConfig
 class BatchedEnvConfig:
     """What a batched futures env trades and how.
 
+    The defaults are the batched env's own (a 10-bar window, 1,000 USDT a trade, random starts); to train
+    what a single env trades, take its config: ``batched_config(live_config, num_envs=N)``
+    (:mod:`.from_live`), which gives the same settings, specs and action table.
+
     Attributes:
         num_envs: accounts stepped in lockstep (the env's ``batch_size``).
         symbol: the Bitget USDT-M perpetual whose contract facts apply (``"BTCUSDT"``).

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import ConfigError
 from ..core.config import SLTPConfig
+from ..live.bitget.config import BitgetFuturesTradingEnvConfig
 from .config import BatchedEnvConfig
 
 #: The wallet of a fresh futures account on the emulator (``initial_cash=None`` means the account's).
@@ -29,17 +30,20 @@ UNSUPPORTED = {
 
 
 def batched_config(live: Any, *, num_envs: int, **fields: Any) -> BatchedEnvConfig:
-    """The :class:`BatchedEnvConfig` of ``live`` (a Bitget or Binance futures env config), for
+    """The :class:`BatchedEnvConfig` of ``live`` (a Bitget futures env config, standard or SLTP), for
     ``num_envs`` accounts; ``fields`` set the batched env's own (``episode_length``, ``random_start``,
     ``seed``, ``engine``) or override any other.
 
     ``initial_cash`` None (the futures default: the account's equity) is the emulator's fresh wallet,
     10,000 USDT. The episode length is ``max_steps`` when set. Raises ConfigError for a setting the
     batched env does not model: several timeframes, feature options, hedge mode, risk limits, a
-    journal, a symbol not settled in USDT. The candles given to the batched env must be bars of the
-    config's timeframe (its observation key is the data's own bar).
+    journal, a symbol not settled in USDT, another venue's config (the batched env has Bitget's
+    instruments and rules only: ``accounts.py``, point 7). The candles given to the batched env must
+    be bars of the config's timeframe (its observation key is the data's own bar).
     """
     owner = type(live).__name__
+    if not isinstance(live, BitgetFuturesTradingEnvConfig):
+        raise ConfigError(f"{owner}: the batched env models Bitget futures only (a Bitget futures config)")
     symbol = str(live.symbol)
     base, _, rest = symbol.partition("/")
     if rest != "USDT:USDT":
