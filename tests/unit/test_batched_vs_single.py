@@ -97,6 +97,20 @@ CASES: dict[str, dict[str, Any]] = {
         # around it.
         starts=(900, 1000, 1300, 1700),
     ),
+    # Brackets across the outage: no trigger fires on a missing minute, in either env.
+    "sltp-crossed-50x-eth-gaps": dict(
+        data=ETH,
+        symbol="ETHUSDT",
+        action_kind="sltp",
+        leverage=50,
+        margin_mode="crossed",
+        quantity_per_trade=100_000.0,
+        stoploss_levels=(-0.002, -0.01),
+        takeprofit_levels=(0.002, 0.01),
+        p_hold=0.5,
+        expect=("stops", "takes", "funding"),
+        starts=(950, 1050, 1250, 1400),
+    ),
 }
 
 
