@@ -108,6 +108,9 @@ class LiveTradingEnv(EnvBase):
     #: Called first in every reset (an in-process replay starts a new episode there, see
     #: :mod:`torchtrade.envs.replay`); None: nothing.
     before_reset: Callable[[], None] | None = None
+    #: Called by ``set_seed`` with the seed, after the env's own RNG (an in-process replay reseeds its
+    #: episode starts there: ``ParallelEnv`` and the collectors seed each worker's env); None: nothing.
+    on_seed: Callable[[int], None] | None = None
     #: times a missing just-closed bar is asked for again (see EnvClock.wait_for_publication)
     PUBLICATION_RETRIES = 3
 
@@ -267,6 +270,8 @@ class LiveTradingEnv(EnvBase):
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:
             self._rng.manual_seed(seed)
+            if self.on_seed is not None:
+                self.on_seed(seed)
 
     def rand_action(self, tensordict: TensorDictBase | None = None) -> TensorDictBase:
         action = torch.randint(self.actions.n, (), generator=self._rng)

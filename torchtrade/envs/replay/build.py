@@ -8,7 +8,9 @@ constructor; only its trader, feed and clock are the in-process ones (:mod:`.tra
 Episodes: a reset after any step starts a new episode on a fresh account (the venue's starting
 wallet), at ``start`` again or, with ``random_start``, at a random bar with a whole episode of data
 after it (training). ``episode_length`` truncates episodes after that many steps; an episode also
-ends (truncated) when the data runs out.
+ends (truncated) when the data runs out. ``env.set_seed(s)`` reseeds the random starts: from the next
+reset on, the env's episodes start where an env built with ``seed=s`` starts them (TorchRL's
+``ParallelEnv`` and collectors seed each worker's env this way, each with its own seed).
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def build_futures_replay(
         funding_interval_ms=profile.funding_interval_h * 3_600_000,
     )
     env.before_reset = lambda: _new_episode(env, session, trader, clock)
+    env.on_seed = session.reseed
     # Specs never change after construction: locked, TorchRL caches what it derives from them instead of
     # rebuilding it every step (an empty state spec, as a locked env needs one).
     if env.input_spec.get("full_state_spec", None) is None:
@@ -143,7 +146,7 @@ def _new_episode(env: Any, session: ReplaySession, trader: EngineTrader, clock: 
     """Restart the replay for a new episode once the last one took a step (a fresh account, a new
     start), and let the env forget the old account's history: it reads fills and funding from the
     new present on, and owns no orders, brackets or levels there."""
-    if env.step_count == 0:
+    if env.step_count == 0 and not session.restart_due:
         return
     now = session.restart()
     clock.rebind(session.emulator)

@@ -125,6 +125,8 @@ class ReplaySession:
         self.random_start = random_start
         self.balances = balances
         self._rng = np.random.default_rng(seed)
+        #: the next reset must restart the replay even before a step (``reseed`` drew new starts)
+        self.restart_due = False
         self._owner = owner
         if (start is not None and not isinstance(start, int)) or isinstance(start, bool):
             raise ConfigError(f"{owner}.start={start!r}: a bar index (int) or None")
@@ -165,11 +167,19 @@ class ReplaySession:
         hi = max(self.warmup_bars, self.bars - 1 - length)
         return int(self._rng.integers(self.warmup_bars, hi + 1))
 
+    def reseed(self, seed: int) -> None:
+        """Restart the start RNG from ``seed`` (``env.set_seed``, as ``ParallelEnv`` and the collectors
+        seed each worker's env): from the next reset on, episodes start where a session built with
+        ``seed=seed`` starts them. A fixed start does not depend on the seed."""
+        self._rng = np.random.default_rng(seed)
+        self.restart_due = self.random_start
+
     def restart(self) -> int:
         """A new episode: a fresh account and ledger at the next start (random or the same bar).
 
         Order and fill ids go on from the previous run's (the emulator's reset keeps them unique).
         Returns the new present (ms)."""
         self.start = self.draw_start() if self.random_start else self.start
+        self.restart_due = False
         self.emulator.reset(history_bars=self.start)
         return self.emulator.clock.now_ms()
