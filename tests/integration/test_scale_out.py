@@ -22,6 +22,7 @@ from torchrl.envs import ParallelEnv
 from torchtrade.data import DEFAULT_DATA, bundled
 from torchtrade.envs import BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig
 from torchtrade.envs.scale_out import EmulatorEnvFactory, open_accounts
+from torchtrade.errors import ConfigError
 
 BTC = "BTC/USDT:USDT"
 KW = {"time_frames": ["1min", "5min"], "window_sizes": [10, 4], "quantity_per_trade": 0.01, "leverage": 5}
@@ -183,3 +184,13 @@ def test_k_http_envs_on_one_emulator_each_on_its_own_account(emulator):
         assert len(fills) == 1
         assert float(final[i, 1]) == pytest.approx(0.01 if i % 2 == 0 else -0.01)  # position_size
     assert not [p for p in emulator.control.positions("main") if float(p["qty"]) != 0]
+
+
+def test_open_accounts_refuses_an_account_twice(emulator):
+    with pytest.raises(ConfigError, match="main"):
+        open_accounts(emulator.url, ["w0", "main"])
+    with pytest.raises(ConfigError, match="w1"):
+        open_accounts(emulator.url, ["w1", "w1"])
+    assert emulator.control.status()["accounts"] == ["main"]  # nothing opened
+    with pytest.raises(ConfigError, match="base_url"):
+        EmulatorEnvFactory(BitgetFuturesTorchTradingEnv, BitgetFuturesTradingEnvConfig(**KW))
