@@ -42,9 +42,11 @@ class _Table:
         self.opens = times.tolist()
 
 
-def _base_table(emulator: Emulator, market_id: str) -> _Table:
+def _base_table(emulator: Emulator, market_id: str, keep: Callable[[int], bool] | None = None) -> _Table:
     series = emulator.series[market_id]
     bars = [series.bar(i) for i in range(len(series))]
+    if keep is not None:  # a stock's sessions: only the bars the live feed keeps (see AlpacaBars)
+        bars = [b for b in bars if keep(b.t)]
     times = np.array([b.t for b in bars], dtype=np.int64)
     values = np.array(
         [[float(fmt(x)) for x in (b.open, b.high, b.low, b.close, b.volume)] for b in bars], dtype=np.float64
@@ -74,6 +76,8 @@ class ArrayFeed:
         market_id: the replayed market.
         base: the timeframe the env steps on; every observed timeframe is a multiple of it.
         timeframes / history: the observed timeframes and the candles kept of each.
+        keep: ``(bar open ms) -> bool``, the base bars observed (None: all; a stock: its sessions'),
+            as the live feed's bars source filters them.
     """
 
     requests = 0  # never a venue request
@@ -87,8 +91,10 @@ class ArrayFeed:
         base: TimeFrame,
         timeframes: Sequence[TimeFrame],
         history: Mapping[TimeFrame, int],
+        keep: Callable[[int], bool] | None = None,
     ) -> None:
         self._emulator_of = emulator_of
+        self._keep = keep
         self.market_id = market_id
         self.base = base
         self.timeframes = tuple(dict.fromkeys(timeframes))
@@ -105,7 +111,7 @@ class ArrayFeed:
         key = (series.source, series.shift_ms, len(series))
         if key == self._key:
             return
-        base = _base_table(emulator, self.market_id)
+        base = _base_table(emulator, self.market_id, self._keep)
         if series.base_ms != self.base.ms:
             raise ValueError(f"the replayed bars are {series.base_ms} ms, the env steps on {self.base}")
         self._tables = {tf: base if tf == self.base else _aggregate(base, tf) for tf in self.history}

@@ -16,11 +16,15 @@ from ...emulator.runtime import Emulator
 from ...emulator.venues.common.numbers import fmt
 
 
-def series_fetcher(emulator_of: Callable[[], Emulator], market_id: str) -> Callable[..., list[list[float]]]:
+def series_fetcher(
+    emulator_of: Callable[[], Emulator], market_id: str, keep: Callable[[int], bool] | None = None
+) -> Callable[..., list[list[float]]]:
     """``fetch_ohlcv(symbol, timeframe, since=, limit=, params=)`` over the current run's series.
 
     ``emulator_of`` returns the session's emulator (a restart replaces its run). Only the base
-    timeframe is served (the feed is told so and aggregates the rest).
+    timeframe is served (the feed is told so and aggregates the rest). ``keep``: ``(bar open ms) ->
+    bool``, the bars served (None: all), as Alpaca's bars source keeps a stock's sessions; ``limit``
+    then counts the bars scanned, as a page of the venue's bars is cut before the filter.
     """
 
     def fetch_ohlcv(
@@ -44,6 +48,8 @@ def series_fetcher(emulator_of: Callable[[], Emulator], market_id: str) -> Calla
         rows = []
         for i in range(lo, hi):
             b = series.bar(i)
+            if keep is not None and not keep(b.t):
+                continue
             rows.append(
                 [
                     b.t,

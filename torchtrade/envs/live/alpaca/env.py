@@ -146,6 +146,37 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             monitor=Monitor(logger),
         )
 
+    @classmethod
+    def replay(
+        cls,
+        config: AlpacaTradingEnvConfig | None = None,
+        *,
+        data: Any = None,
+        start: int | None = None,
+        episode_length: int | None = None,
+        random_start: bool = False,
+        seed: int | None = None,
+        feature_preprocessing_fn: FeatureFn | None = None,
+        reward_fn: RewardFn | None = None,
+    ) -> AlpacaTorchTradingEnv:
+        """This env class on the Alpaca engine in-process: no HTTP, the same venue rules and market
+        calendar, a bar per step at engine speed (training). Arguments as for the futures envs'
+        ``replay``; ``data=None`` replays the bundled SPY or BTC/USD minutes. See
+        :mod:`torchtrade.envs.replay.alpaca`."""
+        from ...replay.alpaca import build_alpaca_replay
+
+        return build_alpaca_replay(
+            cls,
+            config,
+            data=data,
+            start=start,
+            episode_length=episode_length,
+            random_start=random_start,
+            seed=seed,
+            feature_preprocessing_fn=feature_preprocessing_fn,
+            reward_fn=reward_fn,
+        )
+
     # ------------------------------------------------------------------ construction steps
 
     def _build_clients(
