@@ -20,9 +20,9 @@ step starts a fresh account (the venue's starting cash) at ``start`` or a random
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from torchrl.data import Composite
 
@@ -39,6 +39,7 @@ from ..live.alpaca.trader import AlpacaTrader
 from ..live.alpaca.venue import BARS_PAGE_LIMIT
 from ..live.shared.construction import actions_for, core_settings, feed_history, own_config, retrier_for
 from ..live.shared.feed import CandleFeed
+from ..live.shared.retry import Retrier
 from .alpaca_client import EngineTradingClient
 from .arrays import ArrayFeed
 from .build import _new_episode, warmup_bars
@@ -47,6 +48,15 @@ from .feed import series_fetcher
 from .session import DataLike, ReplaySession, resolve_data
 
 VENUE = "alpaca"
+T = TypeVar("T")
+
+
+class DirectCalls(Retrier):
+    """Engine calls run once: in-process nothing is transient (no network, no rate limit), so the
+    live retry loop (tenacity's, the cost of a call here) has nothing to retry."""
+
+    def run(self, fn: Callable[[], T]) -> T:
+        return fn()
 
 
 class ReplayAlpacaTrader(AlpacaTrader):
@@ -61,6 +71,32 @@ class ReplayAlpacaTrader(AlpacaTrader):
 
     def configure(self) -> None:
         """Nothing to set on a spot account (no leverage, margin or position mode)."""
+
+
+def _session_history(
+    session: ReplaySession, keep: Callable[[int], bool], need: int, start: int | None, owner: str
+) -> None:
+    """A stock's windows fill with session bars only: the earliest start (and every random one) is
+    the first bar with ``need`` session bars before it, not ``need`` bars of the file (a file that
+    opens pre-market, or on a weekend, has none to observe)."""
+    series = session.emulator.series[session.symbol]
+    kept = 0
+    first = None
+    for i in range(len(series)):
+        if kept >= need:
+            first = i
+            break
+        kept += bool(keep(series.bar(i).t))
+    if first is None:
+        raise ConfigError(f"{owner}.data: fewer than {need} session bars: nothing to fill the windows")
+    if start is not None and start < first:
+        raise ConfigError(
+            f"{owner}.start={start}: the windows need {need} session bars, i.e. start >= {first}"
+        )
+    session.warmup_bars = max(session.warmup_bars, first)
+    if start is None:  # the default start, or a random one, redrawn above the session history
+        session.start = session.draw_start() if session.random_start else session.warmup_bars
+        session.emulator.reset(history_bars=session.start)
 
 
 def build_alpaca_replay(
@@ -107,8 +143,10 @@ def build_alpaca_replay(
         balances=balances,
         owner=owner,
     )
+    if keep is not None:
+        _session_history(session, keep, warmup_bars(history, base.ms), start, owner)
     client = EngineTradingClient(lambda: session.emulator, session.account)
-    retrier = retrier_for(config, lambda s: None)
+    retrier = DirectCalls(retrier_for(config).policy, sleep=lambda s: None)
     env.clients = AlpacaClients(trading=client, data=None)  # type: ignore[arg-type]
     env.market_hours = hours
     trader = ReplayAlpacaTrader(
@@ -162,4 +200,3 @@ def build_alpaca_replay(
         env.state_spec = Composite(shape=env.batch_size)
     env.set_spec_lock_(True)
     return env
-

@@ -44,6 +44,26 @@ from ...emulator.venues.alpaca.trading import account_row, position_row
 from ...emulator.venues.alpaca.wire import clock_row
 
 T = TypeVar("T")
+#: parsed orders kept (a training run's orders would grow without bound)
+ORDER_CACHE = 10_000
+
+
+def _state(order: Any) -> tuple[Any, ...]:
+    """What an order's row is written from and may change: its status, fills, prices and times."""
+    return (
+        order.id,
+        order.status,
+        order.filled_qty,
+        order.avg_price,
+        order.qty,
+        order.limit_price,
+        order.stop_price,
+        order.updated_ms,
+        order.filled_ms,
+        order.canceled_ms,
+        order.expired_ms,
+        order.replaced_ms,
+    )
 
 
 def _api_error(err: AlpacaError) -> APIError:
@@ -70,6 +90,9 @@ class EngineTradingClient:
         self._orders = OrderRoutes(emulator)
         self._positions = PositionRoutes(emulator)
         self._assets = AssetRoutes(emulator)
+        # Parsed orders by what their row depends on: a closed order never changes, and a fills read
+        # lists the last hundred orders every time (alpaca-py's model parse is the cost).
+        self._parsed: dict[tuple[Any, ...], Order] = {}
 
     @property
     def engine(self) -> Any:
@@ -90,7 +113,9 @@ class EngineTradingClient:
     # ------------------------------------------------------------------ reference
 
     def get_asset(self, symbol_or_asset_id: str) -> Asset:
-        return self._wire(lambda: Asset(**self._assets._asset_row(self._assets._find(str(symbol_or_asset_id)))))
+        return self._wire(
+            lambda: Asset(**self._assets._asset_row(self._assets._find(str(symbol_or_asset_id))))
+        )
 
     def get_clock(self) -> Clock:
         emulator = self._emulator_of()
@@ -137,7 +162,7 @@ class EngineTradingClient:
 
         return self._wire(run)
 
-    def get_orders(self, filter: GetOrdersRequest | None = None) -> list[Order]:  # noqa: A002 (alpaca-py's name)
+    def get_orders(self, filter: GetOrdersRequest | None = None) -> list[Order]:
         fields = filter.to_request_fields() if filter is not None else {}
 
         def run() -> list[Order]:
@@ -155,9 +180,20 @@ class EngineTradingClient:
                 symbols=[f.market_id for f in map(parse, symbols) if f is not None] if symbols else None,
                 nested=nested,
             )
-            return [Order(**self._orders._order(o, nested=nested)) for o in rows]
+            return [self._order(o, nested) for o in rows]
 
         return self._wire(run)
+
+    def _order(self, order: Any, nested: bool) -> Order:
+        """alpaca-py's model of the wire's row of ``order``, parsed once per state of the order."""
+        legs = self.engine.spot_order_legs(self.account, order) if nested and order.legs else ()
+        key = (nested, *(_state(o) for o in (order, *legs)))
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            if len(self._parsed) > ORDER_CACHE:
+                self._parsed.clear()
+            parsed = self._parsed[key] = Order(**self._orders._order(order, nested=nested))
+        return parsed
 
     def get_order_by_id(self, order_id: str) -> Order:
         def run() -> Order:
@@ -182,4 +218,3 @@ class EngineTradingClient:
             engine.cancel_spot_order(self.account, str(order_id))
 
         self._wire(run)
-
