@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import torch
 from torchrl.envs.utils import check_env_specs
 
 from torchtrade.envs import (
@@ -141,3 +142,42 @@ def test_bad_input_names_the_field(kw, field):
 def test_a_symbol_without_bundled_data_names_the_field():
     with pytest.raises(ConfigError, match="symbol"):
         AlpacaTorchTradingEnv.replay(AlpacaTradingEnvConfig(symbol="AAPL", **KW))
+
+
+def test_the_array_feed_observes_what_the_live_candle_feed_observes():
+    """The fast feed (session bars as arrays) and the live CandleFeed over the same session-filtered
+    bars give the same windows, across the weekend's close."""
+    from torchtrade.envs.replay.alpaca import build_alpaca_replay
+
+    def make(fast):
+        return build_alpaca_replay(
+            AlpacaTorchTradingEnv, AlpacaTradingEnvConfig(symbol="SPY", **KW), start=400, fast_feed=fast
+        )
+
+    fast, live = make(True), make(False)
+    a, b = fast.reset(), live.reset()
+    for i in range(260):
+        for key in ("market_data_1min_10", "market_data_5min_4", "account_state"):
+            assert torch.equal(a[key], b[key]), (i, key)
+        action = (1, 1, 2, 1, 0)[i % 5]
+        a, b = fast.step(action)[0], live.step(action)[0]
+
+
+def test_crypto_sltp_levels_are_the_envs_own_and_close_the_position():
+    env = AlpacaSLTPTorchTradingEnv.replay(
+        AlpacaSLTPTradingEnvConfig(
+            symbol="BTC/USD", stoploss_levels=[-0.0005], takeprofit_levels=[0.0005], **KW
+        ),
+        start=100,
+    )
+    env.reset()
+    _, _, _, info = env.step(1)  # long with SL/TP 0.05 % away: held by the env, not the venue
+    assert env.position.is_open
+    assert env.trader.open_brackets() == []
+    for _ in range(200):
+        _, _, _, info = env.step(0)
+        if "client_bracket" in info:
+            break
+    assert info["client_bracket"]["kind"] in ("stop_loss", "take_profit")
+    assert info["client_bracket"]["status"] == "accepted"
+    assert not env.position.is_open
