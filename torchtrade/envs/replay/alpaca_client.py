@@ -44,7 +44,7 @@ from ...emulator.venues.alpaca.trading import account_row, position_row
 from ...emulator.venues.alpaca.wire import clock_row
 
 T = TypeVar("T")
-#: parsed orders kept (a training run's orders would grow without bound)
+#: parsed answers kept per kind (a training run's would grow without bound)
 ORDER_CACHE = 10_000
 
 
@@ -93,6 +93,18 @@ class EngineTradingClient:
         # Parsed orders by what their row depends on: a closed order never changes, and a fills read
         # lists the last hundred orders every time (alpaca-py's model parse is the cost).
         self._parsed: dict[tuple[Any, ...], Order] = {}
+        # Account and position reads likewise, by the engine's (frozen) view they are written from:
+        # a flat account, or a price that did not move, reads the same row again.
+        self._accounts: dict[tuple[Any, ...], TradeAccount] = {}
+        self._held: dict[tuple[Any, ...], Position] = {}
+
+    @staticmethod
+    def _remember(cache: dict[Any, Any], key: Any, value: T) -> T:
+        """Keep ``value`` under ``key`` (a cache grown past its bound starts over: a long run)."""
+        if len(cache) > ORDER_CACHE:
+            cache.clear()
+        cache[key] = value
+        return value
 
     @property
     def engine(self) -> Any:
@@ -130,10 +142,14 @@ class EngineTradingClient:
             engine = self.engine
             view = engine.spot_balance(self.account)
             acct = engine.spot_account(self.account)
-            row = account_row(
-                self.account, view, acct.created_ms, engine.now_ms, suspended=acct.orders_suspended
-            )
-            return TradeAccount(**row)
+            now = engine.now_ms
+            # The row is a pure function of these (the present only through its New York date).
+            key = (view, acct.created_ms, acct.orders_suspended, times.local_date(now))
+            parsed = self._accounts.get(key)
+            if parsed is None:
+                row = account_row(self.account, view, acct.created_ms, now, suspended=acct.orders_suspended)
+                parsed = self._remember(self._accounts, key, TradeAccount(**row))
+            return parsed
 
         return self._wire(run)
 
@@ -144,7 +160,11 @@ class EngineTradingClient:
                 view = self.engine.spot_position(self.account, symbol.market_id)
             except EngineError:
                 raise wire_errors.POSITION_NOT_FOUND from None
-            return Position(**position_row(view, symbol))
+            key = (view, symbol)
+            parsed = self._held.get(key)
+            if parsed is None:
+                parsed = self._remember(self._held, key, Position(**position_row(view, symbol)))
+            return parsed
 
         return self._wire(run)
 
@@ -190,9 +210,7 @@ class EngineTradingClient:
         key = (nested, *(_state(o) for o in (order, *legs)))
         parsed = self._parsed.get(key)
         if parsed is None:
-            if len(self._parsed) > ORDER_CACHE:
-                self._parsed.clear()
-            parsed = self._parsed[key] = Order(**self._orders._order(order, nested=nested))
+            parsed = self._remember(self._parsed, key, Order(**self._orders._order(order, nested=nested)))
         return parsed
 
     def get_order_by_id(self, order_id: str) -> Order:
