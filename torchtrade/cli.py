@@ -4,7 +4,7 @@ torchtrade emulator serve [--venue bitget|binance|alpaca] [--data [SYMBOL=]FILE 
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
                           --passphrase P] [--weight-limit N]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
-torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet]
+torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet] [--train [--train-frames N | --train-minutes M]]
 torchtrade report FILE [--out DIR]   the PNG and HTML of a saved run file
 torchtrade flatten --venue bitget|binance|alpaca --symbol SYMBOL [--base-url URL] [--production]
                    cancel every order of the symbol and close every leg (keys from the environment/.env)
@@ -175,8 +175,10 @@ def _tour(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo, summary_lines
 
-    if not args.no_plot:
+    if not args.no_plot or args.train:
         _check_writable_dir(args.out, "--out")
+    if args.train:
+        return _train_demo(args)
     print("torchtrade demo: the Bitget SLTP env on an embedded emulator (no keys, no network)")
     result = run_demo(steps=args.steps, out_dir=args.out, plot=not args.no_plot, progress=not args.quiet)
     print("\n".join(summary_lines(result)))
@@ -185,6 +187,32 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"{label + ':':<10}{path.resolve()}")
     if result.run_file is not None:
         print(f"(torchtrade report {result.run_file} writes the plot and the report again)")
+    return 0
+
+
+def _train_demo(args: argparse.Namespace) -> int:
+    """``torchtrade demo --train``: PPO in-process on the bundled day's first bars, then the saved
+    policy over HTTP on the bars after them (see :mod:`torchtrade.train.pipeline`)."""
+    from .reports import metrics_lines
+    from .train import PPOSettings
+    from .train.pipeline import summary_lines, train_then_trade
+
+    if args.train_minutes is not None:
+        settings = PPOSettings(frames=10_000_000, seconds=args.train_minutes * 60)
+    else:
+        settings = PPOSettings(frames=args.train_frames)
+    print(
+        "torchtrade demo --train: PPO on the Bitget env in-process (first 2/3 of the bundled day), then "
+        "the policy over HTTP on an embedded emulator (the last 1/3, never trained on)"
+    )
+    result = train_then_trade(
+        settings, args.out, steps=args.steps, plot=not args.no_plot, progress=not args.quiet, eval_episodes=2
+    )
+    print("\n".join(summary_lines(result)))
+    print("\n".join(metrics_lines(result.run.record.metrics(), result.run.record.currency)))
+    for label, path in (("run file", result.run_file), ("plot", result.png), ("report", result.html)):
+        if path is not None:
+            print(f"{label + ':':<10}{path.resolve()}")
     return 0
 
 
@@ -313,6 +341,8 @@ SERVE_EXAMPLES = """examples (no keys needed: the emulator prints the ones it ac
 DEMO_EXAMPLES = """examples:
   torchtrade demo
   torchtrade demo --steps 120 --out /tmp/demo --quiet
+  torchtrade demo --train                    train a policy for seconds, trade it on held-out bars
+  torchtrade demo --train --train-minutes 3  train longer
 """
 REPORT_EXAMPLES = """examples:
   torchtrade report torchtrade-demo/run.sqlite
@@ -441,6 +471,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-plot", "--no-report", action="store_true", help="print the metrics only: no files"
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument(
+        "--train",
+        action="store_true",
+        help="first train a PPO policy in-process on the bundled day's first 2/3, then trade it (the "
+        "standard long/flat/short env) over HTTP on the last 1/3; --steps up to 480 there",
+    )
+    budget = demo.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--train-frames",
+        type=_bounded_int(1, what="--train-frames"),
+        default=4_096,
+        help="with --train: env steps of training (seconds on a laptop)",
+    )
+    budget.add_argument(
+        "--train-minutes",
+        type=_positive_float,
+        default=None,
+        help="with --train: train for this long instead (e.g. 3)",
+    )
     demo.set_defaults(func=_demo)
 
     report = sub.add_parser(

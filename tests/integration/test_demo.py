@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,44 @@ def test_the_demo_says_when_its_data_ran_out():
     assert result.metrics.portfolio_value == pytest.approx(result.env_metrics["portfolio_value"])
     assert result.metrics.total_return == pytest.approx(result.env_metrics["total_return"])
     assert (result.run_file, result.png, result.html) == (None, None, None)
+
+
+def test_demo_train_trains_then_trades_the_saved_policy_on_held_out_bars(tmp_path, capsys):
+    # the CLI in-process (torch is imported already): a tiny training budget, a short held-out run
+    args = ["demo", "--train", "--train-frames", "256", "--steps", "40", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "trained 256 frames in" in out
+    assert "on the first 960 bars" in out  # 2/3 of the bundled 1,440
+    held_out = re.search(
+        r"^held-out bars \((\d+) steps\): policy ([-+.\d]+) %, buy and hold ([-+.\d]+) %$", out, re.M
+    )
+    assert held_out is not None, out
+    assert int(held_out.group(1)) == 40
+    # the report's metrics table says the same returns
+    assert float(value(out, "return").split()[0]) == pytest.approx(float(held_out.group(2)), abs=0.0015)
+    assert float(value(out, "buy and hold").split()[0]) == pytest.approx(float(held_out.group(3)), abs=0.0015)
+    with sqlite3.connect(tmp_path / "run.sqlite") as db:
+        first_bar = db.execute("SELECT MIN(time_ms) FROM steps").fetchone()[0]
+    assert first_bar == 1_670_947_200_000  # 2022-12-13 16:00 UTC: the 961st bar, the first not trained on
+    for name in ("policy.pt", "run.sqlite", "run.html"):
+        assert (tmp_path / name).exists()
+    assert (tmp_path / "run.png").read_bytes()[:8] == PNG
+
+
+def test_the_trained_policy_runs_on_the_http_env_as_on_the_in_process_one(emulator, tmp_path):
+    from dataclasses import replace as with_fields
+
+    from torchtrade.envs import EmulatorClock
+    from torchtrade.envs.bitget import BitgetFuturesTorchTradingEnv
+    from torchtrade.train import PolicyFile
+    from torchtrade.train.pipeline import env_config
+
+    config = env_config()
+    http = BitgetFuturesTorchTradingEnv(
+        with_fields(config, base_url=emulator.url), clock=EmulatorClock(emulator.control)
+    )
+    try:
+        assert PolicyFile.for_env(http) == PolicyFile.for_env(BitgetFuturesTorchTradingEnv.replay(config))
+    finally:
+        http.close()

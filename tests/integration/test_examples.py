@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
-# script: (extra arguments, lines its output must contain)
+# script: (extra arguments, lines its output must contain); "{out}" in an argument is a temporary folder
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "alpaca_stocks.py": (
         ["--steps", "5"],
@@ -60,6 +60,16 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "position after the bracket: 0.0",
         ],
     ),
+    "train_ppo.py": (
+        ["--quick", "--out", "{out}/train_ppo"],
+        [
+            "trained 1,024 frames in",
+            "on the first 960 bars",
+            "held-out bars (120 steps): policy",
+            "buy and hold",
+            "/train_ppo/policy.pt",
+        ],
+    ),
     "transforms.py": (
         ["--steps", "5"],
         [
@@ -99,7 +109,12 @@ def outputs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
             stdout = open(out_dir / f"{script}.out", "w+")  # noqa: SIM115 - closed below
             stderr = open(out_dir / f"{script}.err", "w+")  # noqa: SIM115
             proc = subprocess.Popen(
-                [sys.executable, str(EXAMPLES / script), "--emulator", *args],
+                [
+                    sys.executable,
+                    str(EXAMPLES / script),
+                    "--emulator",
+                    *(a.format(out=out_dir) for a in args),
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=stdout,
