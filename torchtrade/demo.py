@@ -17,12 +17,12 @@ from typing import Any
 
 import torch
 from tensordict import TensorDictBase
-from tqdm import tqdm
 
 from .emulator.server import EmulatorServer
 from .envs import EmulatorClock
 from .envs.bitget import BitgetFuturesSLTPTorchTradingEnv, BitgetFuturesSLTPTradingEnvConfig, TradeMode
-from .reports import Metrics, RunRecord, RunRecorder, metrics_lines, save_record, write_report
+from .reports import Metrics, RunRecord, metrics_lines, save_record, write_report
+from .train.trade import trade
 
 logger = logging.getLogger(__name__)
 
@@ -104,33 +104,18 @@ def run_demo(
         )
         env = BitgetFuturesSLTPTorchTradingEnv(config, clock=EmulatorClock(server.emulator))
         policy = MomentumPolicy(env, "market_data_15min_8")
-        recorder = RunRecorder()
-        obs = env.reset()
-        recorder.record(env)
-        ran_out = False
-        with tqdm(total=steps, desc="trading", unit="bar", disable=not progress, mininterval=0.5) as bar:
-            for _ in range(steps):
-                obs, reward, done, info = env.step(policy(obs))
-                recorder.record(env, info, reward=reward)
-                bar.update(1)
-                value, position = info["portfolio_value"], info["position"]
-                bar.set_postfix(value=f"{value:,.2f}", position=f"{position:+g}", refresh=False)
-                if done:
-                    ran_out = bool(info.get("data_exhausted"))
-                    break
-        done_steps = env.step_count
-        env.close_all_positions()
-        recorder.record(env)  # the closing fills and the value after them
-        env_metrics = env.get_metrics()
-        env.close()
-    record = recorder.to_record()
+        try:
+            run = trade(env, policy, steps, progress=progress)
+        finally:
+            env.close()
+    record = run.record
     result = DemoResult(
         metrics=record.metrics(),
-        env_metrics=env_metrics,
+        env_metrics=run.env_metrics,
         record=record,
-        steps=done_steps,
+        steps=run.steps,
         requested=steps,
-        data_ran_out=ran_out,
+        data_ran_out=run.data_ran_out,
     )
     if not plot:
         return result

@@ -46,13 +46,23 @@ class PolicyFile:
         return cls(shapes, int(spec.n), tuple(hidden), dict(env_fields or {}))
 
 
+#: Standardised inputs are clipped to +-CLIP: ``account_state`` carries levels (cash, price) that a
+#: held-out stretch of data may put far outside the training sample's spread.
+CLIP = 5.0
+
+
 class _Flatten(nn.Module):
-    """Concatenates the observation tensors (batch dims first, each flattened) and runs an MLP."""
+    """Concatenates the observation tensors (batch dims first, each flattened), standardises them
+    (``loc``/``scale`` buffers, fitted once on training observations by :func:`fit_inputs`, saved with
+    the weights) and runs an MLP. Standardising matters: the window features are ~1e-3, the account
+    state holds values in the thousands."""
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], hidden: tuple[int, ...], out: int) -> None:
         super().__init__()
         self.dims = [len(s) for s in shapes.values()]
         width = sum(int(torch.tensor(s).prod()) for s in shapes.values())
+        self.register_buffer("loc", torch.zeros(width))
+        self.register_buffer("scale", torch.ones(width))
         layers: list[nn.Module] = []
         for h in hidden:
             layers += [nn.Linear(width, h), nn.Tanh()]
@@ -63,9 +73,24 @@ class _Flatten(nn.Module):
         nn.init.zeros_(last.bias)
         self.mlp = nn.Sequential(*layers, last)
 
-    def forward(self, *obs: torch.Tensor) -> torch.Tensor:
+    def inputs(self, *obs: torch.Tensor) -> torch.Tensor:
         flat = [o.flatten(o.dim() - d) if d else o.unsqueeze(-1) for o, d in zip(obs, self.dims, strict=True)]
-        return self.mlp(torch.cat(flat, dim=-1))
+        return torch.cat(flat, dim=-1)
+
+    def forward(self, *obs: torch.Tensor) -> torch.Tensor:
+        x = ((self.inputs(*obs) - self.loc) / self.scale).clamp(-CLIP, CLIP)
+        return self.mlp(x)
+
+
+def fit_inputs(module: TensorDictModule, observations: TensorDictBase) -> None:
+    """Set the network's input standardisation from a batch of observations (mean and standard
+    deviation per input; constant inputs keep a scale of 1)."""
+    net = module.module
+    with torch.no_grad():
+        x = net.inputs(*(observations.get(k) for k in module.in_keys)).reshape(-1, net.loc.numel())
+        std = x.std(0)
+        net.loc.copy_(x.mean(0))
+        net.scale.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
 
 
 def build_actor(spec: PolicyFile, action_spec: CategoricalSpec | None = None) -> ProbabilisticActor:

@@ -25,7 +25,7 @@ from torchrl.modules import ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss
 from torchrl.objectives.value import GAE
 
-from .policy import PolicyFile, build_actor, build_critic
+from .policy import PolicyFile, build_actor, build_critic, fit_inputs
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ def train_ppo(
     rewards: list[float] = []
     try:
         for batch in collector:
+            if frames == 0:
+                _fit_inputs(batch, actor, critic)
             frames += batch.numel()
             mean_reward = float(batch["next", "reward"].mean())
             rewards.append(mean_reward)
@@ -110,6 +112,16 @@ def train_ppo(
     finally:
         collector.shutdown(close_env=False)
     return TrainResult(actor, spec, frames, time.monotonic() - started, rewards)
+
+
+def _fit_inputs(batch: TensorDictBase, actor: ProbabilisticActor, critic: Any) -> None:
+    """Fit both networks' input standardisation on the first batch's observations, then recompute
+    that batch's log-probabilities under the standardised actor (PPO's ratios start at 1)."""
+    fit_inputs(actor.module[0], batch)
+    fit_inputs(critic, batch)
+    with torch.no_grad():
+        dist = actor.get_dist(batch.clone())
+        batch["action_log_prob"] = dist.log_prob(batch["action"])
 
 
 def _update(
