@@ -15,6 +15,7 @@ import pytest
 import torchtrade
 from torchtrade.cli import main
 from torchtrade.demo import run_demo, summary_lines
+from torchtrade.train import load_policy
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -109,6 +110,9 @@ def test_demo_train_trains_then_trades_the_saved_policy_on_held_out_bars(tmp_pat
     assert first_bar == 1_670_947_200_000  # 2022-12-13 16:00 UTC: the 961st bar, the first not trained on
     for name in ("policy.pt", "run.sqlite", "run.html"):
         assert (tmp_path / name).exists()
+    _, saved = load_policy(tmp_path / "policy.pt")  # what rebuilds the env it was trained for
+    assert saved.env["window_sizes"] == [32, 12, 8]
+    assert saved.n_actions == 3
     assert (tmp_path / "run.png").read_bytes()[:8] == PNG
 
 

@@ -53,7 +53,20 @@ def env_config(base_url: str | None = None) -> BitgetFuturesTradingEnvConfig:
     )
 
 
-ENV_FIELDS = {"class": "BitgetFuturesTorchTradingEnv", "config": "torchtrade.train.pipeline.env_config"}
+def env_fields(config: BitgetFuturesTradingEnvConfig) -> dict[str, Any]:
+    """Saved in the policy file: the env class and the config fields it was trained on (plain
+    values, no keys)."""
+    return {
+        "class": "torchtrade.envs.bitget.BitgetFuturesTorchTradingEnv",
+        "config": "torchtrade.train.pipeline.env_config",
+        "symbol": config.symbol,
+        "time_frames": [str(tf) for tf in config.time_frames],
+        "window_sizes": list(config.window_sizes),
+        "execute_on": str(config.execute_on),
+        "leverage": config.leverage,
+        "trade_mode": str(config.trade_mode),
+        "quantity_per_trade": float(config.quantity_per_trade),
+    }
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ def train_then_trade(
         config, data=bars, episode_length=EPISODE_LENGTH, random_start=True, seed=settings.seed
     )
     started = time.monotonic()
-    result = train_ppo(train_env, settings, env_fields=ENV_FIELDS, on_batch=on_batch)
+    result = train_ppo(train_env, settings, env_fields=env_fields(config), on_batch=on_batch)
     logger.info("trained %d frames in %.1f s", result.frames, time.monotonic() - started)
     policy_file = save_policy(out / "policy.pt", result.actor, result.spec)
 
