@@ -26,6 +26,7 @@ GAP_BARS = 3
 def _title(record: RunRecord) -> str:
     m = record.meta
     parts = [str(m.get("symbol") or "run"), str(m.get("venue") or ""), str(m.get("execute_on") or "")]
+    parts.append(str(m.get("label") or ""))  # what the run was, when its maker says (e.g. held-out bars)
     return "  ·  ".join(p for p in parts if p)
 
 

@@ -142,8 +142,10 @@ def train_then_trade(
     done = TrainTradeResult(result, trained, random, eval_episodes, run, cut, policy_file)
     if not plot:
         return done
-    run_file = save_record(run.record, out / "run.sqlite")
-    png, html = write_report(run.record, out, stem="run")
+    label = f"PPO policy ({result.frames:,} training frames) on held-out bars, after the first {cut}"
+    record = replace(run.record, meta={**run.record.meta, "label": label})
+    run_file = save_record(record, out / "run.sqlite")
+    png, html = write_report(record, out, stem="run")
     return replace(done, run_file=run_file, png=png, html=html)
 
 
