@@ -275,7 +275,7 @@ class LiveTradingEnv(EnvBase):
 
     def rand_action(self, tensordict: TensorDictBase | None = None) -> TensorDictBase:
         action = torch.randint(self.actions.n, (), generator=self._rng)
-        td = tensordict if tensordict is not None else TensorDict({}, batch_size=self.batch_size)
+        td = tensordict if tensordict is not None else TensorDict({}, self.batch_size, device=self.device)
         return td.set("action", action)
 
     # ------------------------------------------------------------------ observation
@@ -302,7 +302,8 @@ class LiveTradingEnv(EnvBase):
         obs["account_state"] = torch.from_numpy(
             account_state(self.position, self.balance, price, self.holding_time)
         )
-        return TensorDict(obs, batch_size=self.batch_size)
+        # On the env's device: TorchRL then neither casts the step's input nor its "next" (10% of a step).
+        return TensorDict(obs, batch_size=self.batch_size, device=self.device)
 
     @property
     def client_levels(self) -> tuple[float | None, float | None] | None:
