@@ -54,6 +54,30 @@ from .schedule import BarSchedule, EveryBar
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+#: attributes a step sets, never a parameter, module, buffer or spec (see LiveTradingEnv.__setattr__)
+_PLAIN_STATE = frozenset(
+    {
+        "episode",
+        "step_count",
+        "position",
+        "balance",
+        "holding_time",
+        "metrics",
+        "last_info",
+        "_next_close",
+        "_calls_before",
+        "_retries_before",
+        "_resumed",
+        "_unsettled",
+        "_client_levels",
+        "_levels_checked_ms",
+        "_last_fill_ms",
+        "_brackets_live",
+        "_must_flatten",
+        "_next_funding",
+        "_funding_from",
+    }
+)
 
 
 class LiveTradingEnv(EnvBase):
@@ -236,6 +260,14 @@ class LiveTradingEnv(EnvBase):
         self._make_specs()
         if seed is not None:
             self.set_seed(seed)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The per-step state is plain Python values: set it as a plain object does, past nn.Module's and
+        # EnvBase's checks for parameters, modules, buffers and specs (5% of a step in-process).
+        if name in _PLAIN_STATE:
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     # ------------------------------------------------------------------ specs
 
