@@ -326,7 +326,8 @@ class LiveTradingEnv(EnvBase):
         window = fast(tf, self._builders[tf]) if fast is not None else None
         return window if window is not None else self._builders[tf].build(self.feed.candles(tf))
 
-    def _observation(self) -> TensorDict:
+    def _observation(self, extra: dict[str, torch.Tensor]) -> TensorDict:
+        """The observation, with ``extra`` (reward, done flags) in the same TensorDict."""
         obs: dict[str, torch.Tensor] = {}
         for tf, w in zip(self.time_frames, self.window_sizes, strict=True):
             obs[self.obs_key(tf, w)] = torch.from_numpy(self._market_window(tf))
@@ -334,8 +335,10 @@ class LiveTradingEnv(EnvBase):
         obs["account_state"] = torch.from_numpy(
             account_state(self.position, self.balance, price, self.holding_time)
         )
-        # On the env's device: TorchRL then neither casts the step's input nor its "next" (10% of a step).
-        return TensorDict(obs, batch_size=self.batch_size, device=self.device)
+        obs.update(extra)
+        # Built unchecked (every value is a CPU tensor of its spec's shape and dtype, made just now) and on
+        # the env's device: TorchRL then neither casts the step's input nor its "next".
+        return TensorDict._new_unsafe(obs, batch_size=self.batch_size, device=self.device)
 
     @property
     def client_levels(self) -> tuple[float | None, float | None] | None:
@@ -469,9 +472,7 @@ class LiveTradingEnv(EnvBase):
         self._finish_info(info)
         if self._journal is not None:
             self._journal.record(self, info, None, row=not resumed)
-        out = self._observation()
-        out.update(self._done_td(False, False))
-        return out
+        return self._observation(self._done_td(False, False))
 
     def _after_reset_close(self, before: PositionState, fresh: Evidence | None, info: dict[str, Any]) -> None:
         self.trader.cancel_brackets()
@@ -527,10 +528,8 @@ class LiveTradingEnv(EnvBase):
         self._finish_info(info)
         if self._journal is not None:
             self._journal.record(self, info, reward)
-        out = self._observation()
-        out.set("reward", torch.tensor([reward], dtype=torch.float32))
-        out.update(self._done_td(terminated, truncated))
-        return out
+        done = self._done_td(terminated, truncated)
+        return self._observation({"reward": torch.tensor([reward], dtype=torch.float32), **done})
 
     def _exhausted(self, info: dict[str, Any]) -> bool:
         ok, exhausted = self._guard.run(
