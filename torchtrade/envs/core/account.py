@@ -28,7 +28,34 @@ ACCOUNT_STATE_FIELDS = (
 def exact_sum(values: Iterable[float]) -> float:
     """Sum venue amounts exactly: each float is read as the short decimal it was parsed from
     (``0.03 - 0.01`` is ``0.02``, not ``0.019999999999999997``)."""
+    values = list(values)
+    if len(values) < 2:
+        # A float's repr reads back as that float, and Decimal(0) + it has no sign of zero: the same
+        # result as below without the Decimals (the one-leg position of every step).
+        return float(values[0]) + 0.0 if values else 0.0
     return float(sum((Decimal(repr(float(v))) for v in values), Decimal(0)))
+
+
+def _plain_fields(obj: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a dataclass whose fields are all immutable scalars (str, numbers, bool,
+    None): asdict would deep-copy them into the same values, at ten times the cost."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+def _as_plain(value: Any) -> Any:
+    """A value as ``dataclasses.asdict`` copies a field: containers rebuilt, dataclasses as dicts."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, dict):
+        return type(value)((_as_plain(k), _as_plain(v)) for k, v in value.items())
+    if type(value) is list:
+        return [_as_plain(v) for v in value]
+    return asdict(_Box(value))["v"]  # anything else (tuples, dataclasses, ...): asdict's own way
+
+
+@dataclass(slots=True)
+class _Box:
+    v: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +79,7 @@ class Leg:
         return self.size if self.side == "long" else -self.size
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +220,7 @@ class FillInfo:
     maker: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +232,7 @@ class FundingInfo:
     amount: float
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain_fields(self)
 
 
 @dataclass(slots=True)
@@ -232,7 +259,12 @@ class OrderOutcome:
         return self.status == "accepted"
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = _as_plain(getattr(self, name))
+            if value not in (None, {}):
+                out[name] = value
+        return out
 
 
 @dataclass(frozen=True, slots=True)
