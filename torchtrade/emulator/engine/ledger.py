@@ -13,8 +13,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+#: values kept as they are (exact types: a str or int Enum still goes through the checks below)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
