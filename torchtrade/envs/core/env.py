@@ -529,7 +529,7 @@ class LiveTradingEnv(EnvBase):
         if self._journal is not None:
             self._journal.record(self, info, reward)
         done = self._done_td(terminated, truncated)
-        return self._observation({"reward": torch.tensor([reward], dtype=torch.float32), **done})
+        return self._observation({"reward": torch.full((1,), reward, dtype=torch.float32), **done})
 
     def _exhausted(self, info: dict[str, Any]) -> bool:
         ok, exhausted = self._guard.run(
@@ -539,9 +539,9 @@ class LiveTradingEnv(EnvBase):
 
     def _done_td(self, terminated: bool, truncated: bool) -> dict[str, torch.Tensor]:
         return {
-            "done": torch.tensor([terminated or truncated]),
-            "terminated": torch.tensor([terminated]),
-            "truncated": torch.tensor([truncated]),
+            "done": _flag(terminated or truncated),
+            "terminated": _flag(terminated),
+            "truncated": _flag(truncated),
         }
 
     # ------------------------------------------------------------------ a step's phases
@@ -907,6 +907,11 @@ class LiveTradingEnv(EnvBase):
         except Exception:  # any failure to reach the venue means "not connected"
             return False
         return True
+
+
+def _flag(value: bool) -> torch.Tensor:
+    """A (1,) bool tensor; torch.zeros/ones cost a third of torch.tensor([value])."""
+    return torch.ones(1, dtype=torch.bool) if value else torch.zeros(1, dtype=torch.bool)
 
 
 def _no_sleep(seconds: float) -> None:
