@@ -102,6 +102,30 @@ class TrivialEnv(EnvBase):
         return None
 
 
+class LeanTrivialEnv(TrivialEnv):
+    """The trivial env with LiveTradingEnv's own shortcuts: TensorDicts built unchecked on the env's
+    device, TorchRL's post-step completion skipped. The floor of TorchRL's per-step cost here."""
+
+    def _reset(self, tensordict: Any = None, **kwargs: Any) -> TensorDict:
+        false = torch.zeros(1, dtype=torch.bool)
+        data = {
+            "market_data_1min_10": torch.zeros(10, 5),
+            "account_state": torch.zeros(10),
+            "done": false,
+            "terminated": false.clone(),
+            "truncated": false.clone(),
+        }
+        return TensorDict._new_unsafe(data, batch_size=self.batch_size, device=self.device)
+
+    def _step(self, tensordict: Any) -> TensorDict:
+        out = self._reset()
+        out._set_str("reward", torch.zeros(1), validated=True, inplace=False)
+        return out
+
+    def _step_proc_data(self, next_tensordict_out: Any) -> Any:
+        return next_tensordict_out
+
+
 def measure(env: EnvBase, steps: int, hold: int | None = None) -> dict[str, float]:
     """Steps/s of a random policy (``hold``: the action index of a policy that always holds)."""
     env.set_seed(0)
@@ -123,7 +147,13 @@ def measure(env: EnvBase, steps: int, hold: int | None = None) -> dict[str, floa
 
 
 def single(steps: int) -> list[dict[str, Any]]:
-    rows = [{"env": "TorchRL trivial EnvBase (ceiling)", **measure(TrivialEnv(), steps)}]
+    rows = [
+        {"env": "TorchRL trivial EnvBase (ceiling)", **measure(TrivialEnv(), steps)},
+        {
+            "env": "TorchRL trivial EnvBase, lean (floor of TorchRL's cost)",
+            **measure(LeanTrivialEnv(), steps),
+        },
+    ]
     for name, make in SINGLE:
         rows.append({"env": f"{name} .replay()", **measure(make(), steps)})
     # For scale: a policy that holds (no orders) pays only the bar, the reads and the observation.
