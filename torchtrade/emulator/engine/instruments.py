@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1024)
+def _places(step: Decimal) -> int:
+    """Decimals of a tick or lot size (cached: read for every number a position view writes)."""
+    return max(0, -step.normalize().as_tuple().exponent)
 
 
 def _quantize(value: Decimal, step: Decimal, rounding: str) -> Decimal:
@@ -52,11 +59,11 @@ class Instrument:
 
     @property
     def price_decimals(self) -> int:
-        return max(0, -self.tick_size.normalize().as_tuple().exponent)
+        return _places(self.tick_size)
 
     @property
     def qty_decimals(self) -> int:
-        return max(0, -self.lot_size.normalize().as_tuple().exponent)
+        return _places(self.lot_size)
 
     def floor_price(self, price: Decimal) -> Decimal:
         return _quantize(price, self.tick_size, ROUND_FLOOR)
