@@ -34,6 +34,7 @@ from ..shared.credentials import ApiKeys, resolve
 from ..shared.exchange import is_local
 from ..shared.feed import CandleFeed
 from ..shared.futures_env import emulator_keys
+from ..shared.replayable import Replayable
 from .client import AlpacaClients, build_clients
 from .config import AlpacaSLTPTradingEnvConfig, AlpacaTradingEnvConfig
 from .feed import AlpacaBars
@@ -61,7 +62,7 @@ def stock_hours() -> MarketHours:
     return us_equity_hours()
 
 
-class AlpacaTorchTradingEnv(LiveTradingEnv):
+class AlpacaTorchTradingEnv(Replayable, LiveTradingEnv):
     """Trades one Alpaca stock or crypto pair.
 
     Actions: a stock has {0: short, 1: hold, 2: long} (from flat, short/long opens; against a
@@ -96,6 +97,7 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
     """
 
     config_class: ClassVar[type[AlpacaTradingEnvConfig]] = AlpacaTradingEnvConfig
+    _replay_builder = "torchtrade.envs.replay.alpaca:build_alpaca_replay"
 
     def __init__(
         self,
@@ -144,37 +146,6 @@ class AlpacaTorchTradingEnv(LiveTradingEnv):
             **core_settings(config, retrier),
             schedule=schedule or EveryBar(config.execute_on),  # type: ignore[arg-type]
             monitor=Monitor(logger),
-        )
-
-    @classmethod
-    def replay(
-        cls,
-        config: AlpacaTradingEnvConfig | None = None,
-        *,
-        data: Any = None,
-        start: int | None = None,
-        episode_length: int | None = None,
-        random_start: bool = False,
-        seed: int | None = None,
-        feature_preprocessing_fn: FeatureFn | None = None,
-        reward_fn: RewardFn | None = None,
-    ) -> AlpacaTorchTradingEnv:
-        """This env class on the Alpaca engine in-process: no HTTP, the same venue rules and market
-        calendar, a bar per step at engine speed (training). Arguments as for the futures envs'
-        ``replay``; ``data=None`` replays the bundled SPY or BTC/USD minutes. See
-        :mod:`torchtrade.envs.replay.alpaca`."""
-        from ...replay.alpaca import build_alpaca_replay
-
-        return build_alpaca_replay(
-            cls,
-            config,
-            data=data,
-            start=start,
-            episode_length=episode_length,
-            random_start=random_start,
-            seed=seed,
-            feature_preprocessing_fn=feature_preprocessing_fn,
-            reward_fn=reward_fn,
         )
 
     # ------------------------------------------------------------------ construction steps

@@ -25,6 +25,7 @@ from .construction import actions_for, core_settings, default_clock, feed_histor
 from .credentials import ApiKeys, resolve
 from .exchange import build_exchange, is_local
 from .feed import CandleFeed
+from .replayable import Replayable
 from .trader import FuturesTrader
 from .venue import VenueProfile
 
@@ -42,7 +43,7 @@ def emulator_keys(venue: str) -> ApiKeys:
     return ApiKeys(c.api_key, c.api_secret, c.passphrase)
 
 
-class FuturesTorchTradingEnv(LiveTradingEnv):
+class FuturesTorchTradingEnv(Replayable, LiveTradingEnv):
     """A live env on a ccxt futures venue (a venue subclass sets the class attributes).
 
     With an :class:`~torchtrade.envs.core.config.SLTPConfig` config the actions are bracketed entries
@@ -68,6 +69,7 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
     config_class: ClassVar[type[FuturesEnvConfig]]
     profile: ClassVar[VenueProfile]
     trader_class: ClassVar[type[FuturesTrader]] = FuturesTrader
+    _replay_builder = "torchtrade.envs.replay:build_futures_replay"
 
     def __init__(
         self,
@@ -117,38 +119,6 @@ class FuturesTorchTradingEnv(LiveTradingEnv):
             **core_settings(config, retrier),
             funding_interval_ms=profile.funding_interval_h * 3_600_000,
             monitor=Monitor(logger),
-        )
-
-    @classmethod
-    def replay(
-        cls,
-        config: FuturesEnvConfig | None = None,
-        *,
-        data: Any = None,
-        start: int | None = None,
-        episode_length: int | None = None,
-        random_start: bool = False,
-        seed: int | None = None,
-        feature_preprocessing_fn: FeatureFn | None = None,
-        reward_fn: RewardFn | None = None,
-    ) -> FuturesTorchTradingEnv:
-        """This env class on the venue's engine in-process: no HTTP, the same venue rules, a bar per
-        step at engine speed (training). ``data``: a candle CSV path, a DataFrame or None (the bundled
-        candles); ``start``: bars of history before the first step; ``episode_length``: steps per
-        episode; ``random_start``: every episode on a fresh account at a random bar (``seed``).
-        See :mod:`torchtrade.envs.replay`."""
-        from ...replay import build_futures_replay
-
-        return build_futures_replay(
-            cls,
-            config,
-            data=data,
-            start=start,
-            episode_length=episode_length,
-            random_start=random_start,
-            seed=seed,
-            feature_preprocessing_fn=feature_preprocessing_fn,
-            reward_fn=reward_fn,
         )
 
     # ------------------------------------------------------------------ construction steps
