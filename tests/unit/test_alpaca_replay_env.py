@@ -108,6 +108,26 @@ def test_random_starts_differ_per_episode_and_are_seeded():
     assert len(set(a)) > 1
 
 
+def test_set_seed_draws_the_starts_of_an_env_built_with_that_seed():
+    """``env.set_seed(s)`` (how ParallelEnv and the collectors seed a worker) == ``replay(seed=s)``."""
+
+    def starts(env):
+        out = []
+        for _ in range(3):
+            env.reset()
+            out.append(env.replay_session.start)
+            env.step(1)
+        return out
+
+    def build(seed):
+        config = AlpacaTradingEnvConfig(symbol="BTC/USD", **KW)
+        return AlpacaTorchTradingEnv.replay(config, episode_length=3, random_start=True, seed=seed)
+
+    seeded = build(99)
+    seeded.set_seed(1)
+    assert starts(seeded) == starts(build(1))
+
+
 def test_shorting_a_stock_it_does_not_lend_is_refused_with_the_reason():
     env = stock(start=400)
     env.reset()

@@ -34,8 +34,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from torchrl.data import Composite
-
 from ...errors import ConfigError
 from ..core.config import SLTPConfig
 from ..core.env import LiveTradingEnv
@@ -47,12 +45,12 @@ from ..live.alpaca.client import AlpacaClients
 from ..live.alpaca.fills import FillBook
 from ..live.alpaca.trader import AlpacaTrader
 from ..live.alpaca.venue import BARS_PAGE_LIMIT
-from ..live.shared.construction import actions_for, core_settings, feed_history, own_config, retrier_for
+from ..live.shared.construction import actions_for, feed_history, own_config, retrier_for
 from ..live.shared.feed import CandleFeed
 from ..live.shared.retry import Retrier
 from .alpaca_client import EngineTradingClient
 from .arrays import ArrayFeed
-from .build import _new_episode, warmup_bars
+from .build import check_episode_length, finish_replay_env, replay_settings, warmup_bars
 from .clock import ReplayClock
 from .feed import series_fetcher
 from .session import DataLike, ReplaySession, resolve_data
@@ -132,8 +130,7 @@ def build_alpaca_replay(
     env = cls.__new__(cls)
     config = own_config(env, config)
     owner = type(config).__name__
-    if episode_length is not None and (isinstance(episode_length, bool) or episode_length < 1):
-        raise ConfigError(f"episode_length={episode_length!r}: a number of steps >= 1, or None")
+    check_episode_length(episode_length)
     crypto = config.is_crypto
     hours = None if crypto else stock_hours()
     extended = bool(config.extended_hours) and not crypto
@@ -188,9 +185,7 @@ def build_alpaca_replay(
             end_param=None,
         )
     clock = ReplayClock(session.emulator, market_id)
-    settings = core_settings(config, retrier)
-    if episode_length is not None:
-        settings["max_steps"] = episode_length
+    settings = replay_settings(config, retrier, episode_length)
     env.config = config
     env.replay_session = session
     LiveTradingEnv.__init__(
@@ -205,8 +200,4 @@ def build_alpaca_replay(
         schedule=schedule or EveryBar(base),
         monitor=Monitor(None),
     )
-    env.before_reset = lambda: _new_episode(env, session, trader, clock)  # type: ignore[arg-type]
-    if env.input_spec.get("full_state_spec", None) is None:
-        env.state_spec = Composite(shape=env.batch_size)
-    env.set_spec_lock_(True)
-    return env
+    return finish_replay_env(env, session, trader, clock)

@@ -43,6 +43,32 @@ def warmup_bars(history: Mapping[Any, int], base_ms: int) -> int:
     return max(-(-(n + 1) * tf.ms // base_ms) for tf, n in history.items())
 
 
+def check_episode_length(episode_length: int | None) -> None:
+    if episode_length is not None and (isinstance(episode_length, bool) or episode_length < 1):
+        raise ConfigError(f"episode_length={episode_length!r}: a number of steps >= 1, or None")
+
+
+def replay_settings(config: Any, retrier: Any, episode_length: int | None) -> dict[str, Any]:
+    """The env core's settings from the config, an episode truncated after ``episode_length`` steps."""
+    settings = core_settings(config, retrier)
+    if episode_length is not None:
+        settings["max_steps"] = episode_length
+    return settings
+
+
+def finish_replay_env(env: Any, session: ReplaySession, trader: Any, clock: ReplayClock) -> Any:
+    """Wire a just-built in-process env to its session: a new episode restarts the replay,
+    ``set_seed`` reseeds its random starts, and its specs are locked."""
+    env.before_reset = lambda: _new_episode(env, session, trader, clock)
+    env.on_seed = session.reseed
+    # Specs never change after construction: locked, TorchRL caches what it derives from them instead of
+    # rebuilding it every step (an empty state spec, as a locked env needs one).
+    if env.input_spec.get("full_state_spec", None) is None:
+        env.state_spec = Composite(shape=env.batch_size)
+    env.set_spec_lock_(True)
+    return env
+
+
 def build_futures_replay(
     cls: type[Any],
     config: Any = None,
@@ -68,8 +94,7 @@ def build_futures_replay(
     profile = cls.profile
     if profile.name not in RULES:
         raise ConfigError(f"{cls.__name__}: no in-process rules for venue {profile.name!r}")
-    if episode_length is not None and (isinstance(episode_length, bool) or episode_length < 1):
-        raise ConfigError(f"episode_length={episode_length!r}: a number of steps >= 1, or None")
+    check_episode_length(episode_length)
     history = feed_history(config, feature_preprocessing_fn is not None)
     base = config.execute_on
     session = ReplaySession(
@@ -116,9 +141,7 @@ def build_futures_replay(
             timeframe_limits={},
         )
     clock = ReplayClock(session.emulator, trader.market_id)
-    settings = core_settings(config, retrier_for(config, lambda s: None))
-    if episode_length is not None:
-        settings["max_steps"] = episode_length
+    settings = replay_settings(config, retrier_for(config, lambda s: None), episode_length)
     env.config = config
     env.replay_session = session
     LiveTradingEnv.__init__(
@@ -132,14 +155,7 @@ def build_futures_replay(
         **settings,
         funding_interval_ms=profile.funding_interval_h * 3_600_000,
     )
-    env.before_reset = lambda: _new_episode(env, session, trader, clock)
-    env.on_seed = session.reseed
-    # Specs never change after construction: locked, TorchRL caches what it derives from them instead of
-    # rebuilding it every step (an empty state spec, as a locked env needs one).
-    if env.input_spec.get("full_state_spec", None) is None:
-        env.state_spec = Composite(shape=env.batch_size)
-    env.set_spec_lock_(True)
-    return env
+    return finish_replay_env(env, session, trader, clock)
 
 
 def _new_episode(env: Any, session: ReplaySession, trader: EngineTrader, clock: ReplayClock) -> None:
