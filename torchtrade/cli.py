@@ -4,7 +4,8 @@ torchtrade emulator serve [--venue bitget|binance|alpaca] [--data [SYMBOL=]FILE 
                           [--speed N] [--start now|ISO] [--port P] [--api-key K --api-secret S
                           --passphrase P] [--weight-limit N]
 torchtrade emulator tour  a short scripted ccxt session against an embedded emulator
-torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet] [--train [--train-frames N | --train-minutes M]]
+torchtrade demo [--steps N] [--out DIR] [--no-plot] [--quiet]
+                [--no-train | --train-frames N | --train-minutes M]
 torchtrade report FILE [--out DIR]   the PNG and HTML of a saved run file
 torchtrade flatten --venue bitget|binance|alpaca --symbol SYMBOL [--base-url URL] [--production]
                    cancel every order of the symbol and close every leg (keys from the environment/.env)
@@ -175,11 +176,11 @@ def _tour(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo, summary_lines
 
-    if not args.no_plot or args.train:
+    if not args.no_plot or not args.no_train:
         _check_writable_dir(args.out, "--out")
-    if args.train:
+    if not args.no_train:
         return _train_demo(args)
-    print("torchtrade demo: the Bitget SLTP env on an embedded emulator (no keys, no network)")
+    print("torchtrade demo --no-train: the Bitget SLTP env on an embedded emulator (no keys, no network)")
     result = run_demo(steps=args.steps, out_dir=args.out, plot=not args.no_plot, progress=not args.quiet)
     print("\n".join(summary_lines(result)))
     for label, path in (("run file", result.run_file), ("plot", result.png), ("report", result.html)):
@@ -191,7 +192,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train_demo(args: argparse.Namespace) -> int:
-    """``torchtrade demo --train``: PPO in-process on the bundled day's first bars, then the saved
+    """``torchtrade demo`` (the default): PPO in-process on the bundled day's first bars, then the saved
     policy over HTTP on the bars after them (see :mod:`torchtrade.train.pipeline`)."""
     from .reports import metrics_lines
     from .train import PPOSettings
@@ -202,7 +203,7 @@ def _train_demo(args: argparse.Namespace) -> int:
     else:
         settings = PPOSettings(frames=args.train_frames)
     print(
-        "torchtrade demo --train: PPO on the Bitget env in-process (first 2/3 of the bundled day), then "
+        "torchtrade demo: PPO on the Bitget env in-process (first 2/3 of the bundled day), then "
         "the policy over HTTP on an embedded emulator (the last 1/3, never trained on)"
     )
     result = train_then_trade(
@@ -324,7 +325,7 @@ def _version() -> str:
 
 
 TOP_EXAMPLES = """examples (no keys, no network):
-  torchtrade demo                       the Bitget SLTP env on an embedded emulator, with a report
+  torchtrade demo                       train a policy in-process, trade it on an embedded emulator
   torchtrade report torchtrade-demo/run.sqlite
   torchtrade emulator serve --venue binance
   torchtrade emulator tour
@@ -339,10 +340,9 @@ SERVE_EXAMPLES = """examples (no keys needed: the emulator prints the ones it ac
   torchtrade emulator serve --venue alpaca --balance USD=25000
 """
 DEMO_EXAMPLES = """examples:
-  torchtrade demo
-  torchtrade demo --steps 120 --out /tmp/demo --quiet
-  torchtrade demo --train                    train a policy for seconds, trade it on held-out bars
-  torchtrade demo --train --train-minutes 3  train longer
+  torchtrade demo                      train a policy for seconds, trade it on held-out bars
+  torchtrade demo --train-minutes 3    train longer
+  torchtrade demo --no-train --steps 120 --out /tmp/demo --quiet   the SLTP env only, no training
 """
 REPORT_EXAMPLES = """examples:
   torchtrade report torchtrade-demo/run.sqlite
@@ -458,7 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     tour.set_defaults(func=_tour)
 
     demo = sub.add_parser(
-        "demo", help="run the Bitget SLTP env on an embedded emulator", epilog=DEMO_EXAMPLES, **fmt
+        "demo",
+        help="train a policy in-process, then trade it on an embedded emulator",
+        epilog=DEMO_EXAMPLES,
+        **fmt,
     )
     demo.add_argument(
         "--steps",
@@ -471,24 +474,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-plot", "--no-report", action="store_true", help="print the metrics only: no files"
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    demo.add_argument(
+    half = demo.add_mutually_exclusive_group()
+    half.add_argument(
         "--train",
         action="store_true",
-        help="first train a PPO policy in-process on the bundled day's first 2/3, then trade it (the "
-        "standard long/flat/short env) over HTTP on the last 1/3; --steps up to 480 there",
+        help="what the demo does by default (kept for scripts): train a PPO policy in-process on the "
+        "bundled day's first 2/3, then trade it (the standard long/flat/short env) over HTTP on the last "
+        "1/3; --steps up to 480 there",
+    )
+    half.add_argument(
+        "--no-train",
+        action="store_true",
+        help="skip training: the Bitget SLTP env (brackets on the venue) trades up to 940 bars",
     )
     budget = demo.add_mutually_exclusive_group()
     budget.add_argument(
         "--train-frames",
         type=_bounded_int(1, what="--train-frames"),
         default=4_096,
-        help="with --train: env steps of training (seconds on a laptop)",
+        help="env steps of training (seconds on a laptop)",
     )
     budget.add_argument(
         "--train-minutes",
         type=_positive_float,
         default=None,
-        help="with --train: train for this long instead (e.g. 3)",
+        help="train for this long instead (e.g. 3)",
     )
     demo.set_defaults(func=_demo)
 

@@ -1,4 +1,4 @@
-"""``torchtrade demo``: the Bitget SLTP env on an embedded emulator, with a simple policy.
+"""``torchtrade demo --no-train``: the Bitget SLTP env on an embedded emulator, with a simple policy.
 
 No keys, no network, no files outside the package: the emulator replays the bundled candles on
 127.0.0.1, and the env talks to it through ccxt over HTTP exactly as it would to Bitget demo trading.

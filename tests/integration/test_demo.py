@@ -26,7 +26,10 @@ def value(lines: str, label: str) -> str:
 
 def test_demo_runs_and_writes_its_report(tmp_path, capsys):
     proc = subprocess.run(
-        [sys.executable, "-m", "torchtrade.cli", "demo", "--steps", "120", "--out", str(tmp_path), "--quiet"],
+        [
+            *(sys.executable, "-m", "torchtrade.cli", "demo", "--no-train"),
+            *("--steps", "120", "--out", str(tmp_path), "--quiet"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -92,7 +95,7 @@ def test_the_demo_says_when_its_data_ran_out():
 
 def test_demo_train_trains_then_trades_the_saved_policy_on_held_out_bars(tmp_path, capsys):
     # the CLI in-process (torch is imported already): a tiny training budget, a short held-out run
-    args = ["demo", "--train", "--train-frames", "256", "--steps", "40", "--out", str(tmp_path), "--quiet"]
+    args = ["demo", "--train-frames", "256", "--steps", "40", "--out", str(tmp_path), "--quiet"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "trained 256 frames in" in out

@@ -86,7 +86,7 @@ def test_version(capsys):
         (["emulator", "tour"], ["torchtrade emulator tour"]),
         (
             ["demo"],
-            ["(default: 400)", "(default: torchtrade-demo)", "examples", "torchtrade demo --steps 120"],
+            ["(default: 400)", "(default: torchtrade-demo)", "examples", "demo --no-train --steps 120"],
         ),
         (["report"], ["FILE", "(default: FILE's folder)", "torchtrade report torchtrade-demo/run.sqlite"]),
         (
