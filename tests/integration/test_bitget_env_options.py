@@ -137,7 +137,7 @@ def test_custom_reward(emulator):
     assert info["orders"][0]["action"] == "open_long"
 
 
-def test_a_gap_in_the_market_data_still_moves_one_bar_per_step(emulator):
+def test_a_gap_in_the_market_data_still_moves_one_bar_per_step(emulator, caplog):
     # The bundled ETH file has no bar from 2018-04-04 16:53 to 23:59 (a hole in the source data), and a
     # few missing minutes just before it. Start 1009 minutes into the file: the hole begins 4 minutes on.
     emulator.control.reset(history_bars=1009)
@@ -150,11 +150,19 @@ def test_a_gap_in_the_market_data_still_moves_one_bar_per_step(emulator):
     frame = bundled_frame("ETH/USDT:USDT")
     bar_opens = {t.value // 1_000_000 + shift for t in frame.index}
     stale = []
-    for _ in range(12):
-        _, _, done, info = env.step(1)
-        stale.append(info.get("stale_market_data", False))
-        assert not done  # a hole is not the end of the data
+    with caplog.at_level(logging.INFO, logger="torchtrade"):
+        for _ in range(12):
+            _, _, done, info = env.step(1)
+            stale.append(info.get("stale_market_data", False))
+            assert not done  # a hole is not the end of the data
     assert emulator.control.status()["now"] == start + 12 * 60_000  # one bar of time per step
     expected = [start + k * 60_000 not in bar_opens for k in range(12)]  # the bar closing at step k+1
     assert stale == expected
     assert expected[-8:] == [True] * 8  # the steps really went into the hole
+    # A missing minute is INFO; a feed stale 3 steps in a row warns, once per such run (here: the
+    # 3 missing minutes before the hole, then the hole).
+    assert expected[:4] == [True, True, True, False]
+    missing = [r for r in caplog.records if r.getMessage().startswith("no new 1min bar")]
+    assert [i for i, r in enumerate(missing) if r.levelno == logging.WARNING] == [2, 5]
+    assert len(missing) == sum(expected)
+    assert "for 3 steps in a row" in next(r for r in missing if r.levelno == logging.WARNING).getMessage()

@@ -137,6 +137,9 @@ class LiveTradingEnv(EnvBase):
     on_seed: Callable[[int], None] | None = None
     #: times a missing just-closed bar is asked for again (see EnvClock.wait_for_publication)
     PUBLICATION_RETRIES = 3
+    #: Steps in a row without a new bar before the env warns (once per such run). A lone missing
+    #: minute is normal in a thin market (Alpaca's crypto minutes have no bar without a trade): INFO.
+    STALE_WARN_AFTER = 3
 
     def __init__(
         self,
@@ -204,6 +207,7 @@ class LiveTradingEnv(EnvBase):
         self.metrics = EpisodeMetrics()
         self.last_info: dict[str, Any] = {}
         self._next_close = 0
+        self._stale_steps = 0  # steps in a row that found no new bar
         self._our_orders: set[str] = set()
         self._brackets_live = False  # separate bracket legs of ours may be on the venue
         self._must_flatten = False  # a bracket leg failed and so did the close
@@ -448,6 +452,7 @@ class LiveTradingEnv(EnvBase):
             if self.episode > 0 or self.step_count > 0:
                 self.feed.update(now)
             self._next_close = self.schedule.next_close(now)
+            self._stale_steps = 0
             before, pending = self._unsettled or (self.position, None)
             self._settle(before, pending, info)  # a position that changed meanwhile is reported
             self._unsettled = None
@@ -635,9 +640,20 @@ class LiveTradingEnv(EnvBase):
             return 0, False
         if new_bars == 0 and not self._exhausted(info):
             info["stale_market_data"] = True
-            logger.warning("no new %s bar after waiting for %d", self.execute_on, target)
+            self._stale_steps += 1
+            if self._stale_steps == self.STALE_WARN_AFTER:
+                logger.warning(
+                    "no new %s bar for %d steps in a row (the last wait was for %d)",
+                    self.execute_on,
+                    self._stale_steps,
+                    target,
+                )
+            else:
+                logger.info("no new %s bar after waiting for %d", self.execute_on, target)
         elif new_bars == 0:
             info["data_exhausted"] = True  # the replay ran out: the step truncates (not a stale feed)
+        else:
+            self._stale_steps = 0
         ok, _ = self._guard.run("reading the account", lambda: self._settle(before, fresh, info), info)
         if not ok:
             return int(new_bars or 0), False
