@@ -39,6 +39,10 @@ class FillBook:
     def __init__(self, fee_rate: Decimal = Decimal(0)) -> None:
         self.fee_rate = fee_rate
         self._seen: dict[str, tuple[Decimal, Decimal]] = {}  # order id -> (filled qty, avg price)
+        # order id -> its (filled_qty, filled_avg_price) as last examined: an order read again with the
+        # same two fields is decided the same way, so it is not examined again (a read lists up to
+        # FILLS_LOOKBACK orders, nearly all of them settled long ago)
+        self._examined: dict[str, tuple[Any, Any]] = {}
         self._fills: list[FillInfo] = []
         self.qty = Decimal(0)  # signed: > 0 long, < 0 short
         self.average = Decimal(0)
@@ -50,15 +54,18 @@ class FillBook:
     def absorb(self, orders: Iterable[Any]) -> None:
         """Record the fills of ``orders`` (alpaca-py ``Order`` models, bracket legs nested) not seen yet."""
         flat: list[Any] = []
+        examined = self._examined
         for order in orders:
-            flat.append(order)
-            flat.extend(order.legs or [])
+            for one in (order, *(order.legs or ())):
+                if examined.get(str(one.id)) != (one.filled_qty, one.filled_avg_price):
+                    flat.append(one)
         flat.sort(key=lambda o: (_ms(o.filled_at or o.updated_at) or 0, str(o.id)))
         for order in flat:
             self._absorb_one(order)
 
     def _absorb_one(self, order: Any) -> None:
         oid = str(order.id)
+        self._examined[oid] = (order.filled_qty, order.filled_avg_price)
         filled, average = _dec(order.filled_qty), _dec(order.filled_avg_price)
         before_qty, before_avg = self._seen.get(oid, (Decimal(0), Decimal(0)))
         if filled <= before_qty or average <= 0:
