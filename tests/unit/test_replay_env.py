@@ -91,6 +91,19 @@ def test_episode_length_truncates_and_a_reset_starts_a_fresh_account():
     assert env.step(1)[3]["fills"] == []
 
 
+def test_every_episode_counts_its_own_fills_and_the_env_forgets_the_old_ones():
+    # A training run resets thousands of times: each fresh account's fills are counted, and the ids of
+    # the old accounts' fills are not kept (memory stays flat over a long run).
+    env = bitget(episode_length=4, random_start=True, seed=5)
+    for _ in range(6):
+        env.reset()
+        reported = []
+        for action in (2, 1, 0, 1):  # open long, hold, close (short side), hold
+            reported += env.step(action)[3]["fills"]
+        assert reported, "the episode traded"
+        assert env.metrics.seen_fill_ids == {f["id"] for f in reported}
+
+
 def test_random_starts_differ_per_episode_and_are_seeded():
     def starts(seed):
         env = bitget(episode_length=3, random_start=True, seed=seed)

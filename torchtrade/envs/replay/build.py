@@ -170,6 +170,9 @@ def _new_episode(env: Any, session: ReplaySession, trader: EngineTrader, clock: 
     trader.configure()
     env._fills_from = now
     env._last_fill_ms = None
+    # The new account has none of the old fills: forgetting their ids keeps a long training run's
+    # memory flat (the set would otherwise grow by one id per fill, for millions of steps).
+    env.metrics.seen_fill_ids.clear()
     env._funding_from = now
     env._next_funding = env._funding_time_after(now)
     env._own = OwnLedger()
