@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
-from torchrl.envs import EnvBase
 
 from ...errors import InternalError, InvalidAction, TorchTradeError, TransientVenueError, VenueError
 from ...timeframes import TimeFrame
@@ -41,6 +40,7 @@ from .clock import EnvClock
 from .execution import Entry, PartialFillPolicy, bracket_prices, complete_close, execute_entry
 from .journal import Journal, JournaledTrader
 from .kill import enforce_drawdown, kill
+from .lean_step import LeanStepAndReset
 from .ledger import OwnLedger
 from .metrics import EpisodeMetrics, run_periods_per_year
 from .monitoring import Monitor
@@ -80,7 +80,7 @@ _PLAIN_STATE = frozenset(
 )
 
 
-class LiveTradingEnv(EnvBase):
+class LiveTradingEnv(LeanStepAndReset):
     """Venue-agnostic live trading env.
 
     Args:
