@@ -56,7 +56,7 @@ from .types import (
     TriggerRequest,
     TriggerStatus,
 )
-from .views import BalanceView, EngineConfig, PositionView
+from .views import BalanceView, EngineConfig, Funds, PositionView
 
 __all__ = ["BalanceView", "BarLike", "Engine", "EngineConfig", "PositionView", "PriceSource"]
 
@@ -414,3 +414,7 @@ class Engine(SpotVerbs):
 
     def balance(self, account_id: str, coin: str) -> BalanceView:
         return self._futures.balance(self.account(account_id), coin)
+
+    def funds(self, account_id: str, coin: str) -> Funds:
+        """The balance's equity and available margin only (what an account read needs)."""
+        return self._futures.funds(self.account(account_id), coin)

@@ -27,7 +27,7 @@ from .types import (
     Side,
     TriggerKind,
 )
-from .views import BalanceView, PositionView
+from .views import BalanceView, Funds, PositionView
 
 if TYPE_CHECKING:
     from .liquidation import Liquidation
@@ -364,7 +364,9 @@ class FuturesAccounting:
             stop_loss=sl,
         )
 
-    def balance(self, acct: Account, coin: str) -> BalanceView:
+    def _sums(self, acct: Account, coin: str) -> tuple[Decimal, ...]:
+        """Unrounded: wallet, isolated margin, cross margin, crossed and isolated uPnL, cross
+        maintenance and frozen margin, in ``coin`` at the current marks."""
         wallet = acct.wallet.get(coin, ZERO)
         iso_margin = cross_margin = upnl_c = upnl_i = maint_c = ZERO
         for pos in acct.open_positions():
@@ -380,13 +382,23 @@ class FuturesAccounting:
                 cross_margin += pos.initial_margin()
                 upnl_c += u
                 maint_c += pos.qty * mark * inst.mmr
-        frozen = self.frozen(acct, coin)
+        return wallet, iso_margin, cross_margin, upnl_c, upnl_i, maint_c, self.frozen(acct, coin)
+
+    @staticmethod
+    def _funds(sums: tuple[Decimal, ...]) -> Funds:
+        wallet, iso_margin, cross_margin, upnl_c, upnl_i, _, frozen = sums
         available = wallet - iso_margin - cross_margin - frozen + min(upnl_c, ZERO)
+        return Funds(money(wallet + upnl_c + upnl_i), money(max(available, ZERO)))
+
+    def balance(self, acct: Account, coin: str) -> BalanceView:
+        sums = self._sums(acct, coin)
+        wallet, iso_margin, cross_margin, upnl_c, upnl_i, maint_c, frozen = sums
+        equity, available = self._funds(sums)
         return BalanceView(
             coin=coin,
             wallet=money(wallet),
-            equity=money(wallet + upnl_c + upnl_i),
-            available=money(max(available, ZERO)),
+            equity=equity,
+            available=available,
             frozen=money(frozen),
             isolated_margin=money(iso_margin),
             cross_margin=money(cross_margin),
@@ -396,8 +408,12 @@ class FuturesAccounting:
             maintenance_cross=money(maint_c),
         )
 
+    def funds(self, acct: Account, coin: str) -> Funds:
+        """``balance(...).equity`` and ``.available``, the same numbers, without the other figures."""
+        return self._funds(self._sums(acct, coin))
+
     def available(self, acct: Account, coin: str) -> Decimal:
-        return self.balance(acct, coin).available
+        return self.funds(acct, coin).available
 
     def frozen(self, acct: Account, coin: str) -> Decimal:
         total = ZERO

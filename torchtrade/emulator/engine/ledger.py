@@ -3,6 +3,11 @@
 Tests read the ledger to assert what really happened on the venue ("exactly one order with this
 client id"), never log text. Entries are plain dicts of JSON-friendly values (Decimals as strings) so
 the control routes can serve them as they are.
+
+An entry is made plain when it is first read, not when it is appended: an in-process training run
+appends a few entries a step and reads none, and the conversion was a tenth of its engine's time.
+The values kept until then are immutable (Decimals, enums, strings, numbers); a container (a dict, a
+list) is converted at once, so that nothing changed after the append can reach the record.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 
 #: values kept as they are (exact types: a str or int Enum still goes through the checks below)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+#: values that may change after the append: made plain at once
+_CONTAINERS = frozenset({dict, list, tuple})
 
 
 def _plain(value: Any) -> Any:
@@ -31,19 +38,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_HEAD = frozenset({"seq", "t", "kind"})
+
+
 class Ledger:
     """A thread-safe list of events ``{"seq", "t", "kind", ...}``, ``seq`` strictly increasing."""
 
     def __init__(self) -> None:
         self._events: list[dict[str, Any]] = []
+        self._plain_upto = 0  # entries before this index are plain already
         self._lock = threading.Lock()
 
-    def append(self, kind: str, t_ms: int, **fields: Any) -> dict[str, Any]:
+    def append(self, kind: str, t_ms: int, **fields: Any) -> None:
+        for k, v in fields.items():
+            if type(v) in _CONTAINERS:
+                fields[k] = _plain(v)
         with self._lock:
-            event = {"seq": len(self._events) + 1, "t": t_ms, "kind": kind}
-            event.update({k: _plain(v) for k, v in fields.items()})
-            self._events.append(event)
-            return event
+            fields.update(seq=len(self._events) + 1, t=t_ms, kind=kind)
+            self._events.append(fields)
+
+    def _make_plain(self) -> None:
+        """Under the lock: every entry appended since the last read, as plain values (in place)."""
+        events = self._events
+        for i in range(self._plain_upto, len(events)):
+            e = events[i]
+            events[i] = {"seq": e["seq"], "t": e["t"], "kind": e["kind"]}
+            events[i].update({k: _plain(v) for k, v in e.items() if k not in _HEAD})
+        self._plain_upto = len(events)
 
     def events(
         self,
@@ -58,6 +79,7 @@ class Ledger:
         elif kinds is not None:
             kinds = set(kinds)
         with self._lock:
+            self._make_plain()
             snapshot = self._events[since_seq:]
         return [
             e
@@ -71,3 +93,4 @@ class Ledger:
     def clear(self) -> None:
         with self._lock:
             self._events.clear()
+            self._plain_upto = 0

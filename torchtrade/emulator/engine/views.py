@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from .models import Position
 from .pricing import PriceModel
@@ -62,6 +63,13 @@ class BalanceView:
     upnl_cross: Decimal
     upnl_isolated: Decimal
     maintenance_cross: Decimal
+
+
+class Funds(NamedTuple):
+    """The two figures of :class:`BalanceView` an account read needs most, without the other nine."""
+
+    equity: Decimal
+    available: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,18 @@ class PositionState:
     """
 
     legs: tuple[Leg, ...] = ()
+    # Views of the legs, computed once: a step reads its position a dozen times. Not part of the
+    # position's identity (equality and hash are the legs').
+    _open: bool = field(init=False, repr=False, compare=False)
+    _signed: float = field(init=False, repr=False, compare=False)
+    _main_leg: Leg | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        legs = self.legs
+        object.__setattr__(self, "_open", any(leg.size > 0 for leg in legs))
+        object.__setattr__(self, "_signed", exact_sum(leg.signed_size for leg in legs))
+        main = max(legs, key=lambda leg: (leg.size, leg.side == "long")) if legs else None
+        object.__setattr__(self, "_main_leg", main)
 
     @classmethod
     def single(cls, side: Side, size: float, **fields: Any) -> PositionState:
@@ -106,7 +118,7 @@ class PositionState:
     @property
     def is_open(self) -> bool:
         """True while the venue holds anything in the symbol, even legs that net to zero."""
-        return any(leg.size > 0 for leg in self.legs)
+        return self._open
 
     @property
     def hedged(self) -> bool:
@@ -115,7 +127,7 @@ class PositionState:
 
     @property
     def signed_size(self) -> float:
-        return exact_sum(leg.signed_size for leg in self.legs)
+        return self._signed
 
     @property
     def gross_size(self) -> float:
@@ -133,12 +145,10 @@ class PositionState:
     @property
     def main(self) -> Leg | None:
         """The larger leg (the long one on a tie); None when flat."""
-        if not self.legs:
-            return None
-        return max(self.legs, key=lambda leg: (leg.size, leg.side == "long"))
+        return self._main_leg
 
     def _main(self, name: str, default: Any = 0.0) -> Any:
-        main = self.main
+        main = self._main_leg
         return getattr(main, name) if main is not None else default
 
     @property

@@ -31,6 +31,7 @@ class EventLog:
 
     def __init__(self) -> None:
         self._position: str | None = None  # the last position seen, described; None before the first
+        self._shape: tuple[tuple[str, float], ...] = ()  # its legs (side, size): what describe() shows
         self._down = False  # the last info said the venue was unavailable
 
     def fills(self, fills: Iterable[FillInfo], symbol: str) -> None:
@@ -47,7 +48,10 @@ class EventLog:
 
     def finished(self, info: Mapping[str, Any], position: PositionState, symbol: str) -> None:
         """A step's (reset's, ``close_all_positions``') end: the position it settled, the venue's state."""
-        now = position.describe()
+        shape = tuple((leg.side, leg.size) for leg in position.legs) if position.is_open else ()
+        # The same legs describe the same way: describe again only what changed (once per step).
+        now = self._position if shape == self._shape and self._position is not None else position.describe()
+        self._shape = shape
         note = info.get("reconciliation") or {}
         if (
             self._position is not None

@@ -199,7 +199,8 @@ class EngineTrader:
         return PositionState(tuple(legs[s] for s in ("long", "short") if s in legs))
 
     def balance(self) -> BalanceState:
-        return self.rules.balance(self, self.engine.balance(self.account, self.inst.settle))
+        # The rules read the view's equity and available only: the engine's Funds are those two.
+        return self.rules.balance(self, self.engine.funds(self.account, self.inst.settle))
 
     def fills_since(self, since_ms: int) -> list[FillInfo]:
         acct = self.engine.account(self.account)
