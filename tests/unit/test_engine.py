@@ -313,3 +313,34 @@ class TestLiquidationAndFunding:
         acct = eng.account("a")
         assert acct.wallet["USDT"] == D("10000") - D("1.2") - D("0.2")
         assert acct.funding["USDT"] == D("0.2")
+
+
+def test_ledger_entries_read_plain_and_as_they_were_when_appended():
+    from enum import Enum
+
+    from torchtrade.emulator.engine.ledger import Ledger
+
+    class Colour(Enum):
+        RED = "red"
+
+    ledger = Ledger()
+    meta = {"note": D("1.50"), "tags": [Colour.RED]}
+    ledger.append("fill", 5, price=D("100.10"), side=Colour.RED, meta=meta, n=3)
+    meta["note"] = "changed"  # a container changed after the append never reaches the record
+    meta["tags"].append("x")
+    ledger.append("order", 6, qty=D("0.01"))
+    assert ledger.events() == [
+        {
+            "seq": 1,
+            "t": 5,
+            "kind": "fill",
+            "price": "100.10",
+            "side": "red",
+            "meta": {"note": "1.50", "tags": ["red"]},
+            "n": 3,
+        },
+        {"seq": 2, "t": 6, "kind": "order", "qty": "0.01"},
+    ]
+    ledger.append("order", 7, qty=D("0.02"))  # appended after a read: made plain at the next one
+    assert [e["qty"] for e in ledger.events("order")] == ["0.01", "0.02"]
+    assert ledger.events(since_seq=2) == [{"seq": 3, "t": 7, "kind": "order", "qty": "0.02"}]

@@ -2,7 +2,7 @@
 
 For every account and at every point: ``wallet − deposits == realized PnL − fees − funding`` exactly,
 and a few structural invariants hold (no empty position, no negative frozen margin, the ledger holds
-one fill event per fill).
+one fill event per fill, ``funds`` is the balance's equity and available).
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ def check_books(eng: Engine) -> None:
             assert order.frozen_margin >= 0
             assert order.status.is_open
     assert len(eng.ledger.events("fill")) == sum(len(a.fills) for a in eng.accounts())
+    for acct in eng.accounts():
+        # the account read of the in-process env: the balance's own two figures, exactly
+        full = eng.balance(acct.id, "USDT")
+        assert eng.funds(acct.id, "USDT") == (full.equity, full.available)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
