@@ -1,6 +1,7 @@
 """Training throughput: env steps per second of the in-process env (random policy, one thread).
 
-    python bench/train_throughput.py [--steps 5000] [--section all|single|batched] [--seconds 2] [--repeats 3]
+    python bench/train_throughput.py [--steps 5000] [--rounds 3] [--anchor-python /tmp/anchor/bin/python]
+                                     [--section all|single|batched] [--seconds 2] [--repeats 3]
 
 The single env is the venue's own env class built with ``.replay()`` (the engine in-process, the
 bundled 1-minute candles, a random start per episode of 1,000 steps), stepped through TorchRL's
@@ -9,6 +10,8 @@ over a trivial TorchRL ``EnvBase`` with the same specs (no work at all in its st
 per-step cost on this machine, the ceiling any single env reaches here. The batched section is
 ``bench/batched_throughput.py``'s measurement (imported, not copied): ``BatchedFuturesEnv`` at 1 / 16 /
 64 / 256 / 1,024 accounts, standard and SLTP, beside the single env and the anchor figures of issue 12.
+With ``--anchor-python``, TorchTrade 0.1.0 itself (the anchor, in its own venv) is measured in the same
+rounds as the single envs.
 
 Writes bench/results/train_throughput.md (and .json). Steps/s are measured on wall time and on the
 process's CPU time (the latter is steadier on a shared machine). A benchmark, not a test.
@@ -20,6 +23,8 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -146,19 +151,54 @@ def measure(env: EnvBase, steps: int, hold: int | None = None) -> dict[str, floa
     return {"steps": steps, "steps_per_s_wall": steps / wall, "steps_per_s_cpu": steps / cpu}
 
 
-def single(steps: int) -> list[dict[str, Any]]:
-    rows = [
-        {"env": "TorchRL trivial EnvBase (ceiling)", **measure(TrivialEnv(), steps)},
-        {
-            "env": "TorchRL trivial EnvBase, lean (floor of TorchRL's cost)",
-            **measure(LeanTrivialEnv(), steps),
-        },
+def anchor(python: str, args: list[str]) -> dict[str, Any]:
+    """TorchTrade 0.1.0 measured now, in its own venv (``bench/anchor_torchtrade.py``'s JSON)."""
+    script = Path(__file__).parent / "anchor_torchtrade.py"
+    out = subprocess.run([python, str(script), *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def single(steps: int, rounds: int, anchor_python: str | None = None) -> list[dict[str, Any]]:
+    """Every env ``rounds`` times, interleaved (a shared machine's speed drifts within minutes): the
+    best and the median CPU rate of each, and its median ratio to the ceiling of the same round."""
+    envs: list[tuple[str, EnvBase, int | None]] = [
+        ("TorchRL trivial EnvBase (ceiling)", TrivialEnv(), None),
+        ("TorchRL trivial EnvBase, lean (floor of TorchRL's cost)", LeanTrivialEnv(), None),
+        *[(f"{name} .replay()", make(), None) for name, make in SINGLE],
+        # For scale: a policy that holds (no orders) pays only the bar, the reads and the observation.
+        ("bitget .replay(), always hold", SINGLE[0][1](), 1),
     ]
-    for name, make in SINGLE:
-        rows.append({"env": f"{name} .replay()", **measure(make(), steps)})
-    # For scale: a policy that holds (no orders) pays only the bar, the reads and the observation.
-    rows.append({"env": "bitget .replay(), always hold", **measure(SINGLE[0][1](), steps, hold=1)})
-    return rows
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in envs}
+    anchors: list[dict[str, float]] = []
+    for _ in range(rounds):
+        for label, env, hold in envs:
+            runs[label].append(measure(env, steps, hold))
+        if anchor_python:
+            anchors.append(
+                anchor(anchor_python, ["--section", "single", "--steps", str(steps), "--repeats", "1"])[
+                    "single"
+                ]
+            )
+    ceilings = [r["steps_per_s_cpu"] for r in runs[envs[0][0]]]
+    if anchors:
+        runs[ANCHOR_LABEL] = anchors
+    return [
+        {
+            "env": label,
+            "steps": steps,
+            "rounds": rounds,
+            "steps_per_s_wall": max(r["steps_per_s_wall"] for r in rs),
+            "steps_per_s_cpu": max(r["steps_per_s_cpu"] for r in rs),
+            "steps_per_s_cpu_median": statistics.median(r["steps_per_s_cpu"] for r in rs),
+            "ratio_to_ceiling": statistics.median(
+                r["steps_per_s_cpu"] / c for r, c in zip(rs, ceilings, strict=True)
+            ),
+        }
+        for label, rs in runs.items()
+    ]
+
+
+ANCHOR_LABEL = "anchor: TorchTrade 0.1.0 SequentialTradingEnv (measured now)"
 
 
 def write(rows: list[dict[str, Any]]) -> None:
@@ -172,28 +212,32 @@ def write(rows: list[dict[str, Any]]) -> None:
         "threads": torch.get_num_threads(),
     }
     (RESULTS / "train_throughput.json").write_text(json.dumps({"meta": meta, "single": rows}, indent=2))
+    rounds = rows[0]["rounds"]
     lines = [
         "# Training throughput: single in-process env",
         "",
         f"`python bench/train_throughput.py` on {meta['machine']}, {meta['cpus']} CPUs, load average "
         f"{', '.join(f'{x:.1f}' for x in meta['load'])}, torch {meta['torch']}, 1 thread; random policy "
-        "through `step_and_maybe_reset`.",
+        f"through `step_and_maybe_reset`, {rows[0]['steps']:,} steps per run, {rounds} rounds of every "
+        "env in turn.",
         "",
-        "| env | steps | steps/s (wall) | steps/s (CPU) | CPU rate / ceiling's |",
+        "| env | best steps/s (CPU) | median (CPU) | best (wall) | ratio to the ceiling (median) |",
         "|---|---:|---:|---:|---:|",
     ]
-    ceiling = rows[0]["steps_per_s_cpu"]
     for r in rows:
         lines.append(
-            f"| {r['env']} | {r['steps']} | {r['steps_per_s_wall']:,.0f} | {r['steps_per_s_cpu']:,.0f} "
-            f"| {r['steps_per_s_cpu'] / ceiling:.2f} |"
+            f"| {r['env']} | {r['steps_per_s_cpu']:,.0f} | {r['steps_per_s_cpu_median']:,.0f} "
+            f"| {r['steps_per_s_wall']:,.0f} | {r['ratio_to_ceiling']:.2f} |"
         )
     lines += [
         "",
         "The ceiling is a do-nothing TorchRL env with the same specs; its lean twin takes LiveTradingEnv's "
         "own shortcuts (TensorDicts built unchecked on the env's device, no post-step completion): what "
-        "`step_and_maybe_reset` itself costs at least. Compare the ratios, not the absolute rates, on a "
-        "shared machine.",
+        "`step_and_maybe_reset` itself costs at least. The ratio is each round's rate over the same "
+        "round's ceiling: steadier than the rates on a shared machine, whose speed drifts by a third "
+        "within the hour. The anchor row (with `--anchor-python`) runs TorchTrade 0.1.0 in its own venv "
+        "(`bench/anchor_torchtrade.py`: no fees, leverage 1, no liquidation, funding, precision or "
+        "brackets) in the same rounds.",
     ]
     (RESULTS / "train_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -265,7 +309,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--steps", type=int, default=5000, help="single: steps per run")
+    parser.add_argument("--rounds", type=int, default=3, help="single: runs of every env, interleaved")
+    parser.add_argument(
+        "--anchor-python",
+        help="single: the python of a venv with TorchTrade 0.1.0, to measure it in the same rounds "
+        "(see bench/anchor_torchtrade.py for its setup)",
+    )
     parser.add_argument("--section", choices=["all", "single", "batched"], default="all")
     parser.add_argument("--seconds", type=float, default=2.0, help="batched: seconds per run")
     parser.add_argument(
@@ -275,7 +325,7 @@ def main() -> None:
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
     if args.section in ("all", "single"):
-        rows = single(args.steps)
+        rows = single(args.steps, args.rounds, args.anchor_python)
         write(rows)
     if args.section in ("all", "batched"):
         append_batched(rows, batched(args.seconds, args.repeats))
