@@ -76,6 +76,7 @@ _PLAIN_STATE = frozenset(
         "_must_flatten",
         "_next_funding",
         "_funding_from",
+        "_last_done",
     }
 )
 
@@ -211,6 +212,7 @@ class LiveTradingEnv(LeanStepAndReset):
         self._our_orders: set[str] = set()
         self._brackets_live = False  # separate bracket legs of ours may be on the venue
         self._must_flatten = False  # a bracket leg failed and so did the close
+        self._last_done = False  # the last step's (or reset's) done flag
         # (stop-loss, take-profit) the env enforces itself, and the close of the last bar checked
         self._client_levels: tuple[float | None, float | None] | None = None
         self._levels_checked_ms = 0
@@ -312,6 +314,9 @@ class LiveTradingEnv(LeanStepAndReset):
     def rand_action(self, tensordict: TensorDictBase | None = None) -> TensorDictBase:
         action = torch.randint(self.actions.n, (), generator=self._rng)
         td = tensordict if tensordict is not None else TensorDict({}, self.batch_size, device=self.device)
+        if type(td) is TensorDict and td.batch_size == self.batch_size and td.device == self.device:
+            # A scalar int64 made just now on the env's device: nothing for ``set`` to check.
+            return td._set_str("action", action, validated=True, inplace=False)
         return td.set("action", action)
 
     # ------------------------------------------------------------------ observation
@@ -423,6 +428,9 @@ class LiveTradingEnv(LeanStepAndReset):
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         action = self._check_action(tensordict.get("action"))
         return self._boundary(lambda: self._monitor.step(self, lambda: self._step_inner(action)))
+
+    def _lean_step_done(self) -> bool:
+        return self._last_done
 
     def _step_proc_data(self, next_tensordict_out: TensorDictBase) -> TensorDictBase:
         # ``_step`` returns every key of the specs at its shape and dtype (reward (1,) float32; done,
@@ -543,6 +551,7 @@ class LiveTradingEnv(LeanStepAndReset):
         return bool(ok and exhausted)
 
     def _done_td(self, terminated: bool, truncated: bool) -> dict[str, torch.Tensor]:
+        self._last_done = terminated or truncated  # what the step's "done" says (see LeanStepAndReset)
         return {
             "done": _flag(terminated or truncated),
             "terminated": _flag(terminated),
@@ -745,6 +754,10 @@ class LiveTradingEnv(LeanStepAndReset):
     # ------------------------------------------------------------------ acting
 
     def _check_action(self, action: Any) -> int:
+        if type(action) is torch.Tensor and action.dtype is torch.int64 and not action.dim():
+            value = int(action)  # the usual action: a scalar int64 (a policy's, rand_action's)
+            if 0 <= value < self.actions.n:
+                return value
         if not isinstance(action, torch.Tensor):
             raise InvalidAction(f"action must be an integer tensor, got {type(action).__name__}")
         if action.dtype.is_floating_point or action.dtype.is_complex or action.dtype == torch.bool:

@@ -44,7 +44,14 @@ class LeanStepAndReset(EnvBase):
                 if value is not None:
                     out[key] = _carried(value)
         root = TensorDict._new_unsafe(out, batch_size=self.batch_size, device=self.device)
+        if not self._lean_step_done():
+            return tensordict, root  # what maybe_reset returns for a step that is not done
         return tensordict, self.maybe_reset(root)
+
+    def _lean_step_done(self) -> bool:
+        """Whether the step just taken is done (its ``done`` flag); an env that knows it without
+        reading the tensor says so here."""
+        raise NotImplementedError
 
     def _lean_keys(self, td: TensorDictBase) -> tuple[frozenset[str], list[str], list[str]] | None:
         """TorchRL's step_mdp key lists when this call is the plain case, else None."""

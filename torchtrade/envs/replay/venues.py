@@ -12,6 +12,7 @@ refusal in-process is what the same call over HTTP through ccxt gives:
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -40,8 +41,13 @@ CCXT_BINANCE_LINEAR_TAKER = 0.0005
 _CCXT_MARGIN = {"crossed": "cross", "isolated": "isolated"}
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _f(value: Decimal, places: int = 8) -> float:
-    """A venue number as ccxt parses it: the wire's text (at most ``places`` decimals), as a float."""
+    """A venue number as ccxt parses it: the wire's text (at most ``places`` decimals), as a float.
+
+    Remembered: a replay reads the same sizes, entry prices and candle prices again and again (equal
+    Decimals, ``1.0`` and ``1.00``, give the same float: the text depends only on the value).
+    """
     return float(fmt(value, places))
 
 
