@@ -103,9 +103,15 @@ class PositionState:
 
     def __post_init__(self) -> None:
         legs = self.legs
-        object.__setattr__(self, "_open", any(leg.size > 0 for leg in legs))
-        object.__setattr__(self, "_signed", exact_sum(leg.signed_size for leg in legs))
-        main = max(legs, key=lambda leg: (leg.size, leg.side == "long")) if legs else None
+        if len(legs) == 1:  # one-way mode, or one leg of hedge mode: the leg's own (exact_sum's too)
+            leg = legs[0]
+            opened, signed, main = leg.size > 0, leg.signed_size + 0.0, leg
+        else:
+            opened = any(leg.size > 0 for leg in legs)
+            signed = exact_sum(leg.signed_size for leg in legs)
+            main = max(legs, key=lambda leg: (leg.size, leg.side == "long")) if legs else None
+        object.__setattr__(self, "_open", opened)
+        object.__setattr__(self, "_signed", signed)
         object.__setattr__(self, "_main_leg", main)
 
     @classmethod
@@ -186,7 +192,8 @@ class PositionState:
         in the coin bought holds a little less than the order filled: Alpaca crypto).
         """
         if slack <= 0:
-            return _shape(self) == _shape(other)
+            # Floats equal exactly when their shortest decimals (``_shape``'s) do: compare them as they are.
+            return _sizes(self) == _sizes(other)
         mine, theirs = dict(_shape(self)), dict(_shape(other))
         if mine.keys() != theirs.keys():
             return False
@@ -200,6 +207,10 @@ class PositionState:
 
     def legs_info(self) -> list[dict[str, Any]]:
         return [leg.as_dict() for leg in self.legs]
+
+
+def _sizes(position: PositionState) -> list[tuple[str, float]]:
+    return sorted((leg.side, leg.size) for leg in position.legs if leg.size > 0)
 
 
 def _shape(position: PositionState) -> tuple[tuple[str, Decimal], ...]:

@@ -77,6 +77,9 @@ _PLAIN_STATE = frozenset(
         "_next_funding",
         "_funding_from",
         "_last_done",
+        "_stale_steps",
+        "_fills_from",
+        "_own",
     }
 )
 
@@ -281,6 +284,10 @@ class LiveTradingEnv(LeanStepAndReset):
         return f"market_data_{tf.key}_{window}"
 
     def _make_specs(self) -> None:
+        #: (timeframe, observation key) of every window, in the specs' order
+        self._obs_keys = [
+            (tf, self.obs_key(tf, w)) for tf, w in zip(self.time_frames, self.window_sizes, strict=True)
+        ]
         market = {}
         for tf, w in zip(self.time_frames, self.window_sizes, strict=True):
             features = self._builders[tf].build(self.feed.candles(tf))
@@ -338,8 +345,8 @@ class LiveTradingEnv(LeanStepAndReset):
     def _observation(self, extra: dict[str, torch.Tensor]) -> TensorDict:
         """The observation, with ``extra`` (reward, done flags) in the same TensorDict."""
         obs: dict[str, torch.Tensor] = {}
-        for tf, w in zip(self.time_frames, self.window_sizes, strict=True):
-            obs[self.obs_key(tf, w)] = torch.from_numpy(self._market_window(tf))
+        for tf, key in self._obs_keys:
+            obs[key] = torch.from_numpy(self._market_window(tf))
         price = self._last_close()
         obs["account_state"] = torch.from_numpy(
             account_state(self.position, self.balance, price, self.holding_time)
@@ -938,9 +945,13 @@ class LiveTradingEnv(LeanStepAndReset):
         return True
 
 
+_BOOL = torch.zeros(1, dtype=torch.bool)  # a template only: every flag is a new tensor of its own
+
+
 def _flag(value: bool) -> torch.Tensor:
-    """A (1,) bool tensor; torch.zeros/ones cost a third of torch.tensor([value])."""
-    return torch.ones(1, dtype=torch.bool) if value else torch.zeros(1, dtype=torch.bool)
+    """A new (1,) bool tensor; ``new_zeros``/``new_ones`` of a template cost half of torch.zeros/ones
+    (and a sixth of torch.tensor([value]))."""
+    return _BOOL.new_ones(1) if value else _BOOL.new_zeros(1)
 
 
 def _no_sleep(seconds: float) -> None:
