@@ -190,3 +190,20 @@ def test_an_unexplained_change_is_reported_once():
     out = settle(rec, before=LONG, read=FLAT)
     assert out.note["status"] == "unexplained_change"
     assert settle(rec, before=out.position, read=FLAT).note is None
+
+
+leg_st = st.builds(
+    Leg,
+    side=st.sampled_from(["long", "short"]),
+    size=st.sampled_from([0.0, 0.001, 0.01, 0.03, 0.1 + 0.2, 0.3, 1.0]),
+    entry_price=st.floats(1, 1e5),
+)
+
+
+@given(a=st.lists(leg_st, max_size=2), b=st.lists(leg_st, max_size=2))
+def test_same_as_is_the_comparison_of_the_legs_shortest_decimals(a, b):
+    from torchtrade.envs.core.account import _shape
+
+    left, right = PositionState(tuple(a)), PositionState(tuple(b))
+    assert left.same_as(right) == (_shape(left) == _shape(right))
+    assert left.same_as(left)

@@ -100,16 +100,20 @@ class PositionState:
     _open: bool = field(init=False, repr=False, compare=False)
     _signed: float = field(init=False, repr=False, compare=False)
     _main_leg: Leg | None = field(init=False, repr=False, compare=False)
+    _sizes: tuple[tuple[str, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         legs = self.legs
         if len(legs) == 1:  # one-way mode, or one leg of hedge mode: the leg's own (exact_sum's too)
             leg = legs[0]
             opened, signed, main = leg.size > 0, leg.signed_size + 0.0, leg
+            sizes: tuple[tuple[str, float], ...] = ((leg.side, leg.size),) if opened else ()
         else:
             opened = any(leg.size > 0 for leg in legs)
             signed = exact_sum(leg.signed_size for leg in legs)
             main = max(legs, key=lambda leg: (leg.size, leg.side == "long")) if legs else None
+            sizes = tuple(sorted((leg.side, leg.size) for leg in legs if leg.size > 0))
+        object.__setattr__(self, "_sizes", sizes)  # what same_as compares
         object.__setattr__(self, "_open", opened)
         object.__setattr__(self, "_signed", signed)
         object.__setattr__(self, "_main_leg", main)
@@ -192,8 +196,8 @@ class PositionState:
         in the coin bought holds a little less than the order filled: Alpaca crypto).
         """
         if slack <= 0:
-            # Floats equal exactly when their shortest decimals (``_shape``'s) do: compare them as they are.
-            return _sizes(self) == _sizes(other)
+            # Floats are equal exactly when their shortest decimals (``_shape``) are: legs kept sorted.
+            return self._sizes == other._sizes
         mine, theirs = dict(_shape(self)), dict(_shape(other))
         if mine.keys() != theirs.keys():
             return False
@@ -207,10 +211,6 @@ class PositionState:
 
     def legs_info(self) -> list[dict[str, Any]]:
         return [leg.as_dict() for leg in self.legs]
-
-
-def _sizes(position: PositionState) -> list[tuple[str, float]]:
-    return sorted((leg.side, leg.size) for leg in position.legs if leg.size > 0)
 
 
 def _shape(position: PositionState) -> tuple[tuple[str, Decimal], ...]:
