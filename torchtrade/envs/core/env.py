@@ -499,7 +499,8 @@ class LiveTradingEnv(LeanStepAndReset):
         self._settle(before, fresh, info)
 
     def _step_inner(self, action: int) -> TensorDictBase:
-        self._resumed = False
+        if self._resumed:
+            self._resumed = False
         info = self._new_info()
         before = self.position
         previous_value = self.portfolio_value
@@ -523,6 +524,7 @@ class LiveTradingEnv(LeanStepAndReset):
             self.position = fresh.expected
 
         self.step_count += 1
+        value = self.portfolio_value  # settled: it does not change again in this step
         if observed:
             if not self.position.is_open:
                 self.holding_time = 0
@@ -530,13 +532,13 @@ class LiveTradingEnv(LeanStepAndReset):
                 self.holding_time += 1
             else:
                 self.holding_time = 1
-            self.metrics.record_value(self.feed.last_closed_ms or 0, self.portfolio_value)
-        reward = float(self.reward_fn(previous_value, self.portfolio_value, info)) if observed else 0.0
+            self.metrics.record_value(self.feed.last_closed_ms or 0, value)
+        reward = float(self.reward_fn(previous_value, value, info)) if observed else 0.0
         terminated = bool(
             observed
             and self.done_on_bankruptcy
             and self.metrics.initial_value > 0
-            and self.portfolio_value < self.bankrupt_threshold * self.metrics.initial_value
+            and value < self.bankrupt_threshold * self.metrics.initial_value
         )
         truncated = bool(self.max_steps is not None and self.step_count >= self.max_steps)
         if info.get("data_exhausted"):

@@ -97,14 +97,15 @@ class Monitor:
 
     def step(self, env: Any, run: Callable[[], TensorDictBase]) -> TensorDictBase:
         """Run one step (``run``) and write its series; the episode's summary too when it is done."""
+        if self.logger is None:  # nothing to write: no timing either
+            return run()
         self._waited = 0.0
         start = self.timer()
         out = run()
         elapsed = self.timer() - start
-        if self.logger is not None:
-            self._safely(lambda: self._write_step(env, out, elapsed))
-            if self._episode is not None and bool(out.get("done").item()):
-                self._safely(lambda: self._write_episode(env))
+        self._safely(lambda: self._write_step(env, out, elapsed))
+        if self._episode is not None and bool(out.get("done").item()):
+            self._safely(lambda: self._write_episode(env))
         return out
 
     def reset(self, env: Any, run: Callable[[], T]) -> T:
@@ -114,7 +115,9 @@ class Monitor:
         return run()
 
     def wait(self, wait: Callable[[], T]) -> T:
-        """Wait for the bar (``wait``), timing it apart from the step's work."""
+        """Wait for the bar (``wait``), timing it apart from the step's work (for the logger)."""
+        if self.logger is None:
+            return wait()
         start = self.timer()
         try:
             return wait()

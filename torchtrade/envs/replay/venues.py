@@ -41,14 +41,15 @@ CCXT_BINANCE_LINEAR_TAKER = 0.0005
 _CCXT_MARGIN = {"crossed": "cross", "isolated": "isolated"}
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _f(value: Decimal, places: int = 8) -> float:
-    """A venue number as ccxt parses it: the wire's text (at most ``places`` decimals), as a float.
-
-    Remembered: a replay reads the same sizes, entry prices and candle prices again and again (equal
-    Decimals, ``1.0`` and ``1.00``, give the same float: the text depends only on the value).
-    """
+def _amount(value: Decimal, places: int = 8) -> float:
+    """A venue number as ccxt parses it: the wire's text (at most ``places`` decimals), as a float."""
     return float(fmt(value, places))
+
+
+#: :func:`_amount` remembered, for sizes and prices: a replay reads the same sizes, entry prices and
+#: candle prices again and again (equal Decimals, ``1.0`` and ``1.00``, give the same float: the text
+#: depends only on the value). Money that moves every bar (PnL, equity, fees) takes ``_amount``.
+_f = functools.lru_cache(maxsize=1 << 14)(_amount)
 
 
 def _fill(fill: Any) -> FillInfo:
@@ -58,8 +59,8 @@ def _fill(fill: Any) -> FillInfo:
         side=fill.side.value,
         price=_f(fill.price),
         amount=_f(fill.qty),
-        fee=_f(fill.fee),
-        realized_pnl=_f(fill.realized_pnl),
+        fee=_amount(fill.fee),
+        realized_pnl=_amount(fill.realized_pnl),
         timestamp=int(fill.t_ms),
         maker=bool(fill.maker),
     )
@@ -84,13 +85,13 @@ class BitgetRules:
             mark_price=_f(view.mark),
             leverage=float(pos.leverage),
             liquidation_price=_f(view.liq_price) if view.liq_price > 0 else 0.0,
-            unrealized_pnl=_f(view.upnl),
+            unrealized_pnl=_amount(view.upnl),
             margin_mode=_CCXT_MARGIN[pos.margin_mode.value],
         )
 
     def balance(self, trader: EngineTrader, view: Any) -> BalanceState:
         # ccxt: total is accountEquity, free is maxTransferOut (the available balance here)
-        return BalanceState(total=_f(view.equity), free=_f(view.available))
+        return BalanceState(total=_amount(view.equity), free=_amount(view.available))
 
     def fill(self, fill: Any) -> FillInfo:
         return _fill(fill)
@@ -155,13 +156,13 @@ class BinanceRules:
             # the v3 positionRisk row has no leverage: the live trader falls back to its own
             leverage=float(trader.leverage),
             liquidation_price=_f(view.liq_price) if view.liq_price > 0 else 0.0,
-            unrealized_pnl=_f(view.upnl),
+            unrealized_pnl=_amount(view.upnl),
             margin_mode=_CCXT_MARGIN[pos.margin_mode.value],
         )
 
     def balance(self, trader: EngineTrader, view: Any) -> BalanceState:
         # ccxt (v3 account assets): total is marginBalance (equity), free is availableBalance
-        return BalanceState(total=_f(view.equity), free=_f(view.available))
+        return BalanceState(total=_amount(view.equity), free=_amount(view.available))
 
     def fill(self, fill: Any) -> FillInfo:
         return _fill(fill)
