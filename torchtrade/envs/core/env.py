@@ -551,7 +551,7 @@ class LiveTradingEnv(LeanStepAndReset):
         if self._journal is not None:
             self._journal.record(self, info, reward)
         done = self._done_td(terminated, truncated)
-        return self._observation({"reward": torch.full((1,), reward, dtype=torch.float32), **done})
+        return self._observation({"reward": _REWARD.new_full((1,), reward), **done})
 
     def _exhausted(self, info: dict[str, Any]) -> bool:
         ok, exhausted = self._guard.run(
@@ -947,12 +947,14 @@ class LiveTradingEnv(LeanStepAndReset):
         return True
 
 
-_BOOL = torch.zeros(1, dtype=torch.bool)  # a template only: every flag is a new tensor of its own
+# Templates only: every flag and reward is a new tensor of its own (``new_*`` of a template is
+# cheaper than torch.zeros/ones/full).
+_BOOL = torch.zeros(1, dtype=torch.bool)
+_REWARD = torch.zeros(1, dtype=torch.float32)
 
 
 def _flag(value: bool) -> torch.Tensor:
-    """A new (1,) bool tensor; ``new_zeros``/``new_ones`` of a template cost half of torch.zeros/ones
-    (and a sixth of torch.tensor([value]))."""
+    """A new (1,) bool tensor (half the cost of torch.zeros/ones, a sixth of torch.tensor([value]))."""
     return _BOOL.new_ones(1) if value else _BOOL.new_zeros(1)
 
 
