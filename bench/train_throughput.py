@@ -4,7 +4,8 @@
                                      [--section all|single|batched] [--seconds 2] [--repeats 3]
 
 The single env is the venue's own env class built with ``.replay()`` (the engine in-process, the
-bundled 1-minute candles, a random start per episode of 1,000 steps), stepped through TorchRL's
+bundled 1-minute candles, a random start per episode of 1,000 steps: Bitget and Binance standard and
+SLTP, Alpaca standard on SPY and on BTC/USD), stepped through TorchRL's
 ``step_and_maybe_reset`` with ``env.rand_action``: what a collector does. Beside it, the same loop
 over a trivial TorchRL ``EnvBase`` with the same specs (no work at all in its step): TorchRL's own
 per-step cost on this machine, the ceiling any single env reaches here. The batched section is
@@ -37,6 +38,8 @@ from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
 from torchtrade.envs import (
+    AlpacaTorchTradingEnv,
+    AlpacaTradingEnvConfig,
     BinanceFuturesSLTPTorchTradingEnv,
     BinanceFuturesSLTPTradingEnvConfig,
     BinanceFuturesTorchTradingEnv,
@@ -50,6 +53,7 @@ from torchtrade.envs import (
 RESULTS = Path(__file__).parent / "results"
 KW = {"time_frames": ["1min"], "window_sizes": [10], "quantity_per_trade": 0.01, "leverage": 5}
 SLTP = {"stoploss_levels": [-0.002, -0.005], "takeprofit_levels": [0.002, 0.005]}
+ALPACA = {"time_frames": ["1min"], "window_sizes": [10]}
 SINGLE: list[tuple[str, Callable[[], EnvBase]]] = [
     ("bitget", lambda: BitgetFuturesTorchTradingEnv.replay(BitgetFuturesTradingEnvConfig(**KW), **EPISODES)),
     (
@@ -67,6 +71,15 @@ SINGLE: list[tuple[str, Callable[[], EnvBase]]] = [
         lambda: BinanceFuturesSLTPTorchTradingEnv.replay(
             BinanceFuturesSLTPTradingEnvConfig(**KW, **SLTP), **EPISODES
         ),
+    ),
+    # Alpaca runs alpaca-py's models in-process (the live trader over an engine-backed client).
+    (
+        "alpaca SPY",
+        lambda: AlpacaTorchTradingEnv.replay(AlpacaTradingEnvConfig(symbol="SPY", **ALPACA), **EPISODES),
+    ),
+    (
+        "alpaca BTC/USD",
+        lambda: AlpacaTorchTradingEnv.replay(AlpacaTradingEnvConfig(symbol="BTC/USD", **ALPACA), **EPISODES),
     ),
 ]
 EPISODES: dict[str, Any] = {"episode_length": 1000, "random_start": True, "seed": 0}
