@@ -93,6 +93,7 @@ class EngineTradingClient:
         # Parsed orders by what their row depends on: a closed order never changes, and a fills read
         # lists the last hundred orders every time (alpaca-py's model parse is the cost).
         self._parsed: dict[tuple[Any, ...], Order] = {}
+        self._last: dict[tuple[int, bool], tuple[tuple[Any, ...], Order]] = {}  # by order object
         # Account and position reads likewise, by the engine's (frozen) view they are written from:
         # a flat account, or a price that did not move, reads the same row again.
         self._accounts: dict[tuple[Any, ...], TradeAccount] = {}
@@ -207,10 +208,16 @@ class EngineTradingClient:
     def _order(self, order: Any, nested: bool) -> Order:
         """alpaca-py's model of the wire's row of ``order``, parsed once per state of the order."""
         legs = self.engine.spot_order_legs(self.account, order) if nested and order.legs else ()
-        key = (nested, *(_state(o) for o in (order, *legs)))
+        key = (nested, _state(order), *map(_state, legs)) if legs else (nested, _state(order))
+        # The last answer for this very order object first: compared, not hashed (its Decimals are the
+        # same objects while the order does not change); the state includes the order's id.
+        last = self._last.get((id(order), nested))
+        if last is not None and last[0] == key:
+            return last[1]
         parsed = self._parsed.get(key)
         if parsed is None:
             parsed = self._remember(self._parsed, key, Order(**self._orders._order(order, nested=nested)))
+        self._remember(self._last, (id(order), nested), (key, parsed))
         return parsed
 
     def get_order_by_id(self, order_id: str) -> Order:

@@ -42,7 +42,7 @@ class FillBook:
         # order id -> its (filled_qty, filled_avg_price) as last examined: an order read again with the
         # same two fields is decided the same way, so it is not examined again (a read lists up to
         # FILLS_LOOKBACK orders, nearly all of them settled long ago)
-        self._examined: dict[str, tuple[Any, Any]] = {}
+        self._examined: dict[Any, tuple[Any, Any]] = {}  # by the model's own id (a UUID: no str())
         self._fills: list[FillInfo] = []
         self.qty = Decimal(0)  # signed: > 0 long, < 0 short
         self.average = Decimal(0)
@@ -57,7 +57,7 @@ class FillBook:
         examined = self._examined
         for order in orders:
             for one in (order, *(order.legs or ())):
-                if examined.get(str(one.id)) != (one.filled_qty, one.filled_avg_price):
+                if examined.get(one.id) != (one.filled_qty, one.filled_avg_price):
                     flat.append(one)
         flat.sort(key=lambda o: (_ms(o.filled_at or o.updated_at) or 0, str(o.id)))
         for order in flat:
@@ -65,7 +65,7 @@ class FillBook:
 
     def _absorb_one(self, order: Any) -> None:
         oid = str(order.id)
-        self._examined[oid] = (order.filled_qty, order.filled_avg_price)
+        self._examined[order.id] = (order.filled_qty, order.filled_avg_price)
         filled, average = _dec(order.filled_qty), _dec(order.filled_avg_price)
         before_qty, before_avg = self._seen.get(oid, (Decimal(0), Decimal(0)))
         if filled <= before_qty or average <= 0:
