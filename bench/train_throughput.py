@@ -271,9 +271,12 @@ def batched(seconds: float, repeats: int) -> dict[str, dict[int, dict[str, float
 
 
 def append_batched(
-    single_rows: list[dict[str, Any]], results: dict[str, dict[int, dict[str, float]]]
+    single_rows: list[dict[str, Any]],
+    results: dict[str, dict[int, dict[str, float]]],
+    anchor_now: dict[str, Any] | None = None,
 ) -> None:
-    """Add the side-by-side table (single and batched against the anchor) to the results files."""
+    """Add the side-by-side table (single and batched against the anchor) to the results files;
+    ``anchor_now``: the anchor's vectorized env measured in this run (``--anchor-python``)."""
     lines = [
         "",
         "## Single and batched, beside the anchor",
@@ -282,16 +285,21 @@ def append_batched(
         "`BatchedFuturesEnv`, 10x isolated, 1,000-step episodes from random starts, best of the runs "
         "(median in brackets), as `bench/batched_throughput.py` measures it. Anchor: TorchTrade 0.1.0 "
         "(`SequentialTradingEnv`, `VectorizedSequentialTradingEnv`), without liquidation, funding, "
-        "precision, minimums or venue-side brackets.",
+        "precision, minimums or venue-side brackets: issue 12's figures, and with `--anchor-python` "
+        "the CPU rates measured in this run.",
         "",
-        "| env | accounts | standard (wall) | standard (CPU) | SLTP (wall) | SLTP (CPU) | anchor | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| env | accounts | standard (wall) | standard (CPU) | SLTP (wall) | SLTP (CPU) | anchor (issue) "
+        "| anchor (now) | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    by_size = (anchor_now or {}).get("vectorized", {})
+    now_single = next((r for r in single_rows if r["env"] == ANCHOR_LABEL), None)
     by_name = {r["env"]: r for r in single_rows}
     std, sltp = by_name.get("bitget .replay()"), by_name.get("bitget sltp .replay()")
     if std is not None and sltp is not None:
         cells = [f"{r[k]:,.0f}" for r in (std, sltp) for k in ("steps_per_s_wall", "steps_per_s_cpu")]
-        anchor = f"{ANCHOR_SINGLE:,} | >= {TARGET_SINGLE:,}"
+        now = f"{now_single['steps_per_s_cpu']:,.0f}" if now_single else ""
+        anchor = f"{ANCHOR_SINGLE:,} | {now} | >= {TARGET_SINGLE:,}"
         lines.append(f"| single `.replay()` (Bitget) | 1 | {' | '.join(cells)} | {anchor} |")
     for n in batched_throughput.SIZES:
         cells = []
@@ -302,8 +310,9 @@ def append_batched(
                 f"{r['cpu_best']:,.0f} ({r['cpu_median']:,.0f})",
             ]
         target = batched_throughput.TARGETS.get(n)
+        now = f"{by_size[str(n)]['steps_per_s_cpu']:,.0f}" if str(n) in by_size else ""
         lines.append(
-            f"| batched | {n:,} | {' | '.join(cells)} | {ANCHOR_BATCHED[n]:,} | "
+            f"| batched | {n:,} | {' | '.join(cells)} | {ANCHOR_BATCHED[n]:,} | {now} | "
             f"{f'>= {target:,}' if target else ''} |"
         )
     path = RESULTS / "train_throughput.md"
@@ -314,6 +323,8 @@ def append_batched(
     data = json.loads(data_path.read_text()) if single_rows and data_path.exists() else {}
     data["batched"] = {kind: {str(n): r for n, r in rows.items()} for kind, rows in results.items()}
     data["anchor"] = {"single": ANCHOR_SINGLE, "batched": {str(n): v for n, v in ANCHOR_BATCHED.items()}}
+    if by_size:
+        data["anchor_now"] = anchor_now
     data_path.write_text(json.dumps(data, indent=2))
     print("\n".join(lines))
 
@@ -326,8 +337,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="single: runs of every env, interleaved")
     parser.add_argument(
         "--anchor-python",
-        help="single: the python of a venv with TorchTrade 0.1.0, to measure it in the same rounds "
-        "(see bench/anchor_torchtrade.py for its setup)",
+        help="the python of a venv with TorchTrade 0.1.0, to measure it beside ours: in the single "
+        "rounds, and its vectorized env for the batched table (see bench/anchor_torchtrade.py)",
     )
     parser.add_argument("--section", choices=["all", "single", "batched"], default="all")
     parser.add_argument("--seconds", type=float, default=2.0, help="batched: seconds per run")
@@ -341,7 +352,11 @@ def main() -> None:
         rows = single(args.steps, args.rounds, args.anchor_python)
         write(rows)
     if args.section in ("all", "batched"):
-        append_batched(rows, batched(args.seconds, args.repeats))
+        now = None
+        if args.anchor_python:
+            seconds = ["--seconds", str(args.seconds), "--repeats", str(args.repeats)]
+            now = anchor(args.anchor_python, ["--section", "vectorized", *seconds])
+        append_batched(rows, batched(args.seconds, args.repeats), now)
 
 
 if __name__ == "__main__":
