@@ -38,9 +38,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_HEAD = frozenset({"seq", "t", "kind"})
-
-
 class Ledger:
     """A thread-safe list of events ``{"seq", "t", "kind", ...}``, ``seq`` strictly increasing."""
 
@@ -50,21 +47,19 @@ class Ledger:
         self._lock = threading.Lock()
 
     def append(self, kind: str, t_ms: int, **fields: Any) -> None:
-        for k, v in fields.items():
-            if type(v) in _CONTAINERS:
-                fields[k] = _plain(v)
         with self._lock:
-            fields.update(seq=len(self._events) + 1, t=t_ms, kind=kind)
-            self._events.append(fields)
+            event = {"seq": len(self._events) + 1, "t": t_ms, "kind": kind, **fields}
+            for k, v in fields.items():
+                if type(v) in _CONTAINERS:
+                    event[k] = _plain(v)
+            self._events.append(event)
 
     def _make_plain(self) -> None:
         """Under the lock: every entry appended since the last read, as plain values (in place)."""
-        events = self._events
-        for i in range(self._plain_upto, len(events)):
-            e = events[i]
-            events[i] = {"seq": e["seq"], "t": e["t"], "kind": e["kind"]}
-            events[i].update({k: _plain(v) for k, v in e.items() if k not in _HEAD})
-        self._plain_upto = len(events)
+        for event in self._events[self._plain_upto :]:
+            for k, v in event.items():
+                event[k] = _plain(v)  # plain values (the head's ints and str) stay as they are
+        self._plain_upto = len(self._events)
 
     def events(
         self,
