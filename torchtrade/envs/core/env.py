@@ -289,9 +289,9 @@ class LiveTradingEnv(LeanStepAndReset):
             (tf, self.obs_key(tf, w)) for tf, w in zip(self.time_frames, self.window_sizes, strict=True)
         ]
         market = {}
-        for tf, w in zip(self.time_frames, self.window_sizes, strict=True):
+        for tf, key in self._obs_keys:
             features = self._builders[tf].build(self.feed.candles(tf))
-            market[self.obs_key(tf, w)] = Unbounded(shape=features.shape, dtype=torch.float32)
+            market[key] = Unbounded(shape=features.shape, dtype=torch.float32)
         self.observation_spec = Composite(
             **market, account_state=Unbounded(shape=(10,), dtype=torch.float32), shape=()
         )
